@@ -1,0 +1,149 @@
+package dev.tollgate;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.auth.MasterKeyAuthenticator;
+import dev.tollgate.config.ConfigException;
+import dev.tollgate.config.ConfigNode;
+import dev.tollgate.config.GatewayConfig;
+import dev.tollgate.json.Json;
+import dev.tollgate.provider.Deployment;
+import dev.tollgate.provider.Deployments;
+import dev.tollgate.router.Router;
+import dev.tollgate.server.GatewayVerticle;
+import dev.tollgate.server.ServerSettings;
+import dev.tollgate.server.UpstreamClientOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A running gateway: config validated, components built, one HTTP server per event loop. */
+public final class Gateway {
+  private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+  private final Vertx vertx;
+  private final List<GatewayVerticle> servers;
+  private final int port;
+  private final ServerSettings settings;
+
+  private Gateway(Vertx vertx, List<GatewayVerticle> servers, int port, ServerSettings settings) {
+    this.vertx = vertx;
+    this.servers = servers;
+    this.port = port;
+    this.settings = settings;
+  }
+
+  /**
+   * Validates the config and starts serving; throws {@link ConfigException} with one clear line
+   * when the config is wrong, before anything listens.
+   */
+  public static Gateway start(GatewayConfig config, String host, int port, boolean detailedDebug) {
+    long t0 = System.nanoTime();
+    List<Deployment> deployments = Deployments.fromConfig(config);
+    ServerSettings settings = ServerSettings.from(config, host, port, detailedDebug);
+    MasterKeyAuthenticator auth = masterKey(config);
+    Router router = new Router(deployments);
+    GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, auth, List.of(),
+        Gateway::readinessDetails, UpstreamClientOptions.fromEnvironment(config.env()), List.of());
+
+    for (String ignored : config.ignoredSettings()) {
+      log.warn("config: {} is not implemented by Tollgate yet and is ignored", ignored);
+    }
+
+    int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+    List<GatewayVerticle> servers = new ArrayList<>();
+    try {
+      GatewayVerticle first = new GatewayVerticle(shared, port);
+      await(vertx.deployVerticle(first));
+      servers.add(first);
+      int actualPort = first.actualPort();
+      for (int i = 1; i < loops; i++) {
+        GatewayVerticle v = new GatewayVerticle(shared, actualPort);
+        await(vertx.deployVerticle(v));
+        servers.add(v);
+      }
+      Gateway gateway = new Gateway(vertx, servers, actualPort, settings);
+      log.info("Tollgate {} ready on http://{}:{} in {} ms, serving {} model(s){}", Version.VERSION, host, actualPort,
+          (System.nanoTime() - t0) / 1_000_000, router.modelNames().size(),
+          router.modelNames().isEmpty() ? " — add a model_list to a config file and start with --config FILE (see examples/quickstart.yaml)"
+              : ": " + String.join(", ", router.modelNames()));
+      return gateway;
+    } catch (RuntimeException e) {
+      vertx.close();
+      throw e;
+    }
+  }
+
+  private static MasterKeyAuthenticator masterKey(GatewayConfig config) {
+    ConfigNode general = config.generalSettings();
+    String key = general.optString("master_key").or(() -> config.env().get("LITELLM_MASTER_KEY")).orElse(null);
+    boolean open = general.bool("allow_unauthenticated", false) || config.env().flag("TOLLGATE_ALLOW_UNAUTHENTICATED");
+    if (key != null && !key.startsWith("sk-")) {
+      throw new ConfigException("general_settings.master_key: the master key must start with \"sk-\" (as in LiteLLM)");
+    }
+    if (key == null && open) {
+      log.warn("NO MASTER KEY and allow_unauthenticated is set: anyone who can reach this port can use every model");
+    } else if (key == null) {
+      log.warn("No master key configured (LITELLM_MASTER_KEY or general_settings.master_key): every API call will be refused with 401");
+    }
+    return new MasterKeyAuthenticator(key, open);
+  }
+
+  private static ObjectNode readinessDetails() {
+    ObjectNode details = Json.object().put("db", "Not connected");
+    details.putNull("cache");
+    details.putArray("success_callbacks");
+    return details;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** Graceful stop: no new connections, requests and streams in flight get up to the drain timeout. */
+  public void stop() {
+    stop(settings.drainTimeout());
+  }
+
+  public void stop(Duration drain) {
+    List<Future<Void>> drains = new ArrayList<>();
+    for (GatewayVerticle v : servers) {
+      drains.add(v.drain(drain));
+    }
+    try {
+      Future.join(drains).toCompletionStage().toCompletableFuture().get(drain.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.warn("drain did not finish cleanly: {}", e.toString());
+    }
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("event loops did not close cleanly: {}", e.toString());
+    }
+  }
+
+  private static <T> T await(Future<T> f) {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof java.net.BindException || String.valueOf(cause.getMessage()).contains("Address already in use")) {
+        throw new ConfigException("cannot listen: " + cause.getMessage() + " (is another process using the port? pick one with --port)");
+      }
+      throw new IllegalStateException("start-up failed: " + cause.getMessage(), cause);
+    } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("start-up did not finish: " + e, e);
+    }
+  }
+
+}

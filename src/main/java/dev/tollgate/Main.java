@@ -1,0 +1,129 @@
+package dev.tollgate;
+
+import dev.tollgate.config.ConfigException;
+import dev.tollgate.config.ConfigLoader;
+import dev.tollgate.config.Environment;
+import dev.tollgate.config.GatewayConfig;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code java -jar tollgate.jar [--config FILE] [--port N] [--host H] [--detailed_debug]}, plus
+ * subcommands that container images and operators need.
+ */
+@Command(name = "tollgate", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
+    description = "An OpenAI-compatible LLM gateway (a drop-in replacement for the LiteLLM proxy).",
+    subcommands = {Main.HealthCommand.class})
+public final class Main implements Callable<Integer> {
+  @Option(names = "--config", description = "LiteLLM-style config.yaml (without it: no models, still serves health)")
+  Path config;
+
+  @Option(names = "--port", description = "port to listen on (default: $PORT or 4000)")
+  Integer port;
+
+  @Option(names = "--host", description = "address to bind (default: $HOST or 0.0.0.0)")
+  String host;
+
+  @Option(names = {"--detailed_debug", "--detailed-debug"}, description = "log each request at DEBUG")
+  boolean detailedDebug;
+
+  @Option(names = {"--num_workers", "--num-workers"}, hidden = true, description = "accepted for LiteLLM compatibility; Tollgate uses one event loop per core")
+  Integer numWorkers;
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    if (code != 0 || !isServing(args)) {
+      System.exit(code);
+    }
+  }
+
+  private static boolean isServing(String[] args) {
+    for (String a : args) {
+      if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version") || a.equals("health")) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public Integer call() {
+    Environment env = Environment.system();
+    Logging.configure(env, detailedDebug);
+    var log = LoggerFactory.getLogger(Main.class);
+    int listenPort = port != null ? port : env.get("PORT").map(Integer::parseInt).orElse(4000);
+    String listenHost = host != null ? host : env.get("HOST").orElse("0.0.0.0");
+    Gateway gateway;
+    try {
+      GatewayConfig cfg = config == null ? GatewayConfig.empty(env) : ConfigLoader.load(config, env);
+      if (config == null) {
+        log.info("no --config given: starting with no models");
+      }
+      gateway = Gateway.start(cfg, listenHost, listenPort, detailedDebug);
+    } catch (ConfigException e) {
+      log.error("config error: {}", e.getMessage());
+      return 1;
+    } catch (RuntimeException e) {
+      log.error("start-up failed: {}", e.getMessage());
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runnable shutdown = () -> {
+      log.info("shutting down: draining requests in flight");
+      gateway.stop();
+      log.info("stopped");
+      stopped.countDown();
+    };
+    Signals.onTermination(shutdown);
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  /** {@code tollgate health}: exits 0 when the local gateway is ready — a container HEALTHCHECK with no curl. */
+  @Command(name = "health", description = "check /health/readiness of a running gateway (exit 0 when ready)")
+  static final class HealthCommand implements Callable<Integer> {
+    @Option(names = "--port", description = "port of the gateway (default: $PORT or 4000)")
+    Integer port;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1")
+    String host;
+
+    @Option(names = "--path", defaultValue = "/health/readiness")
+    String path;
+
+    @Override
+    public Integer call() {
+      int p = port != null ? port : Environment.system().get("PORT").map(Integer::parseInt).orElse(4000);
+      try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build()) {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + p + path))
+            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        System.out.println(r.statusCode() + " " + r.body());
+        return r.statusCode() == 200 ? 0 : 1;
+      } catch (Exception e) {
+        System.out.println("unhealthy: " + e.getMessage());
+        return 1;
+      } 
+    }
+  }
+
+  static final class VersionProvider implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"Tollgate " + Version.VERSION};
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.tollgate.call;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.auth.Principal;
+import dev.tollgate.provider.Cancellation;
+import dev.tollgate.provider.Deployment;
+import dev.tollgate.provider.Endpoint;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * One client request on its way through the gateway: what was asked, by whom, which deployment
+ * answered, and the hooks that want to see the outcome (spend, metrics). Confined to one event loop.
+ */
+public final class ProxyCall {
+  public final String callId;
+  public final Endpoint endpoint;
+  public final String modelGroup;
+  public final ObjectNode body;
+  public final boolean stream;
+  public final Principal principal;
+  public final MultiMap requestHeaders;
+  public final Cancellation cancellation = new Cancellation();
+  public final long startNanos;
+  /** Headers the interceptors want on the client's response. */
+  public final MultiMap responseHeaders = MultiMap.caseInsensitiveMultiMap();
+
+  /** The deployment of the latest attempt. */
+  public Deployment deployment;
+  /** Nanoseconds spent waiting on upstreams, over all attempts (the rest is the gateway's overhead). */
+  public long upstreamNanos;
+  public int attemptedRetries;
+  public int attemptedFallbacks;
+
+  private List<Consumer<Buffer>> chunkObservers;
+  private List<Consumer<Outcome>> completionHooks;
+
+  public ProxyCall(String callId, Endpoint endpoint, String modelGroup, ObjectNode body, boolean stream,
+      Principal principal, MultiMap requestHeaders, long startNanos) {
+    this.callId = callId;
+    this.endpoint = endpoint;
+    this.modelGroup = modelGroup;
+    this.body = body;
+    this.stream = stream;
+    this.principal = principal;
+    this.requestHeaders = requestHeaders;
+    this.startNanos = startNanos;
+  }
+
+  /** Sees every streamed chunk payload as it goes to the client (e.g. to find the usage block). */
+  public void observeChunks(Consumer<Buffer> observer) {
+    if (chunkObservers == null) {
+      chunkObservers = new ArrayList<>(2);
+    }
+    chunkObservers.add(observer);
+  }
+
+  /** Runs once when the response is complete, failed, or abandoned by the client. */
+  public void onComplete(Consumer<Outcome> hook) {
+    if (completionHooks == null) {
+      completionHooks = new ArrayList<>(2);
+    }
+    completionHooks.add(hook);
+  }
+
+  public void chunkSent(Buffer chunk) {
+    if (chunkObservers != null) {
+      for (Consumer<Buffer> o : chunkObservers) {
+        o.accept(chunk);
+      }
+    }
+  }
+
+  public void complete(Outcome outcome) {
+    if (completionHooks != null) {
+      List<Consumer<Outcome>> hooks = completionHooks;
+      completionHooks = null;
+      for (Consumer<Outcome> h : hooks) {
+        h.accept(outcome);
+      }
+    }
+  }
+
+  /**
+   * How a call ended: HTTP status sent, the whole JSON body for non-streamed successes (null
+   * otherwise), the error if any.
+   */
+  public record Outcome(int status, Buffer body, ApiError error, boolean clientDisconnected) {}
+}

@@ -1,0 +1,101 @@
+package dev.tollgate.config;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A loaded config.yaml: typed views of its sections for the parts of the gateway that read them,
+ * and the list of settings nobody read (reported once at start as ignored).
+ */
+public final class GatewayConfig {
+  /** Sections whose keys are reported one by one when not implemented. */
+  private static final List<String> SETTING_SECTIONS =
+      List.of("general_settings", "litellm_settings", "router_settings");
+
+  private final ConfigNode root;
+  private final Set<String> readPaths;
+  private final Environment env;
+  private final String source;
+
+  GatewayConfig(ConfigNode root, Set<String> readPaths, Environment env, String source) {
+    this.root = root;
+    this.readPaths = readPaths;
+    this.env = env;
+    this.source = source;
+  }
+
+  /** A config with no models and no settings: what the gateway runs on without --config. */
+  public static GatewayConfig empty(Environment env) {
+    return ConfigLoader.fromYaml("{}", "(no config)", env);
+  }
+
+  public String source() {
+    return source;
+  }
+
+  public Environment env() {
+    return env;
+  }
+
+  public List<ConfigNode> modelList() {
+    return root.list("model_list");
+  }
+
+  public ConfigNode generalSettings() {
+    return root.section("general_settings");
+  }
+
+  public ConfigNode litellmSettings() {
+    return root.section("litellm_settings");
+  }
+
+  public ConfigNode routerSettings() {
+    return root.section("router_settings");
+  }
+
+  public ConfigNode section(String name) {
+    return root.section(name);
+  }
+
+  /**
+   * Settings present in the file that no part of the gateway read: top-level sections, keys of
+   * the settings sections, and keys of each deployment's litellm_params.
+   */
+  public List<String> ignoredSettings() {
+    List<String> ignored = new ArrayList<>();
+    var raw = root.raw();
+    for (Iterator<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = raw.fields(); it.hasNext(); ) {
+      var e = it.next();
+      String top = e.getKey();
+      if (!readPaths.contains(top)) {
+        ignored.add(top);
+        continue;
+      }
+      if (SETTING_SECTIONS.contains(top) && e.getValue().isObject()) {
+        e.getValue().fieldNames().forEachRemaining(k -> {
+          if (!readPaths.contains(top + "." + k)) {
+            ignored.add(top + "." + k);
+          }
+        });
+      }
+    }
+    var models = raw.get("model_list");
+    if (models != null && models.isArray()) {
+      for (int i = 0; i < models.size(); i++) {
+        String base = "model_list[" + i + "].litellm_params";
+        var params = models.get(i).get("litellm_params");
+        if (params != null && params.isObject()) {
+          params.fieldNames().forEachRemaining(k -> {
+            if (!readPaths.contains(base + "." + k)) {
+              ignored.add(base + "." + k);
+            }
+          });
+        }
+      }
+    }
+    return ignored;
+  }
+}

@@ -1,0 +1,46 @@
+package dev.tollgate.json;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+
+/** The one shared Jackson mapper, and the few conversions between Vert.x buffers and JSON trees. */
+public final class Json {
+  public static final ObjectMapper MAPPER = new ObjectMapper()
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  private Json() {}
+
+  public static ObjectNode object() {
+    return JsonNodeFactory.instance.objectNode();
+  }
+
+  public static JsonNode parse(Buffer bytes) throws IOException {
+    return MAPPER.readTree(bytes.getBytes());
+  }
+
+  /** Parses, or returns null for anything that is not JSON. */
+  public static JsonNode tryParse(Buffer bytes) {
+    if (bytes == null || bytes.length() == 0) {
+      return null;
+    }
+    try {
+      return parse(bytes);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  public static Buffer buffer(JsonNode node) {
+    try {
+      return Buffer.buffer(MAPPER.writeValueAsBytes(node));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("JSON tree could not be written", e);
+    }
+  }
+}

@@ -1,0 +1,128 @@
+package dev.tollgate.provider;
+
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.util.Map;
+
+/**
+ * Sends one request to an upstream and hands the response to a {@link WireFormat}: the part
+ * every provider shares (timeouts, cancellation, connection errors, error bodies, streaming).
+ */
+public final class UpstreamHttp {
+  private UpstreamHttp() {}
+
+  public static Future<ProviderReply> exchange(ProviderContext ctx, UpstreamCall call, String url, MultiMap headers, Buffer body, WireFormat wire) {
+    Promise<ProviderReply> reply = Promise.promise();
+    if (call.cancellation().isCancelled()) {
+      reply.fail(UpstreamException.of(499, "client closed the request"));
+      return reply.future();
+    }
+    RequestOptions options = new RequestOptions()
+        .setMethod(HttpMethod.POST)
+        .setAbsoluteURI(url)
+        .setHeaders(headers)
+        .setConnectTimeout(Math.min(call.timeout().toMillis(), 30_000));
+    long totalMillis = Math.max(1, (call.stream() ? call.streamTimeout() : call.timeout()).toMillis());
+    ctx.http().request(options).onComplete(ar -> {
+      if (ar.failed()) {
+        reply.tryFail(connectionError(wire.name(), url, ar.cause()));
+        return;
+      }
+      HttpClientRequest request = ar.result();
+      long timer = ctx.vertx().setTimer(totalMillis, id -> {
+        request.reset();
+        reply.tryFail(UpstreamException.timeout(wire.name() + " timed out after " + totalMillis / 1000.0 + "s"
+            + (call.stream() ? " waiting for the first chunk (stream_timeout)" : " (timeout)")));
+      });
+      call.cancellation().onCancel(() -> {
+        request.reset();
+        reply.tryFail(UpstreamException.of(499, "client closed the request"));
+      });
+      reply.future().onComplete(x -> ctx.vertx().cancelTimer(timer));
+      request.send(body).onComplete(rar -> {
+        if (rar.failed()) {
+          reply.tryFail(connectionError(wire.name(), url, rar.cause()));
+          return;
+        }
+        HttpClientResponse response = rar.result();
+        int status = response.statusCode();
+        if (status >= 200 && status < 300 && call.stream()) {
+          ctx.vertx().cancelTimer(timer);
+          UpstreamStream.relay(ctx.vertx(), request, response, wire.streamDecoder(call), reply,
+              passThroughHeaders(response.headers()), call.streamTimeout(), call.timeout(), call.cancellation());
+          return;
+        }
+        response.body().onComplete(bar -> {
+          if (bar.failed()) {
+            reply.tryFail(UpstreamException.unreachable(wire.name() + " connection broke while reading the response: " + bar.cause().getMessage()));
+          } else if (status >= 200 && status < 300) {
+            try {
+              reply.tryComplete(new ProviderReply.Complete(wire.completeResponse(call, bar.result()), passThroughHeaders(response.headers())));
+            } catch (UpstreamException e) {
+              reply.tryFail(e);
+            }
+          } else {
+            reply.tryFail(wire.error(status, response.headers(), bar.result()));
+          }
+        });
+      });
+    });
+    return reply.future();
+  }
+
+  /** Adds the headers every JSON call carries, plus the deployment's {@code extra_headers}. */
+  public static MultiMap jsonHeaders(UpstreamCall call) {
+    MultiMap h = MultiMap.caseInsensitiveMultiMap()
+        .add("content-type", "application/json")
+        .add("accept", call.stream() ? "text/event-stream" : "application/json");
+    for (Map.Entry<String, String> e : call.deployment().extraHeaders().entrySet()) {
+      h.set(e.getKey(), e.getValue());
+    }
+    return h;
+  }
+
+  private static UpstreamException connectionError(String provider, String url, Throwable cause) {
+    if (cause instanceof UpstreamException ue) {
+      return ue;
+    }
+    String host = hostOf(url);
+    if (cause instanceof UnknownHostException) {
+      return UpstreamException.unreachable(provider + " is unreachable: unknown host " + host);
+    }
+    if (cause instanceof ConnectException || String.valueOf(cause.getMessage()).contains("Connection refused")) {
+      return UpstreamException.unreachable(provider + " is unreachable: connection refused by " + host);
+    }
+    String msg = String.valueOf(cause.getMessage());
+    if (msg.toLowerCase().contains("timeout") || msg.toLowerCase().contains("timed out")) {
+      return UpstreamException.timeout(provider + " did not accept a connection in time (" + host + ")");
+    }
+    return UpstreamException.unreachable(provider + " is unreachable (" + host + "): " + msg);
+  }
+
+  private static String hostOf(String url) {
+    int start = url.indexOf("://");
+    int from = start < 0 ? 0 : start + 3;
+    int end = url.indexOf('/', from);
+    return end < 0 ? url.substring(from) : url.substring(from, end);
+  }
+
+  /** Upstream rate-limit headers, passed to the client under LiteLLM's {@code llm_provider-} prefix. */
+  private static MultiMap passThroughHeaders(MultiMap upstream) {
+    MultiMap out = MultiMap.caseInsensitiveMultiMap();
+    upstream.forEach((k, v) -> {
+      String lower = k.toLowerCase();
+      if (lower.startsWith("x-ratelimit-") || lower.equals("openai-processing-ms") || lower.equals("x-request-id")) {
+        out.add("llm_provider-" + lower, v);
+      }
+    });
+    return out;
+  }
+}

@@ -1,0 +1,78 @@
+package dev.tollgate.provider.openai;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.json.Json;
+import dev.tollgate.provider.Deployment;
+import dev.tollgate.provider.Provider;
+import dev.tollgate.provider.ProviderContext;
+import dev.tollgate.provider.ProviderReply;
+import dev.tollgate.provider.SseParser;
+import dev.tollgate.provider.StreamDecoder;
+import dev.tollgate.provider.UpstreamCall;
+import dev.tollgate.provider.UpstreamHttp;
+import dev.tollgate.provider.WireFormat;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * OpenAI and every server that speaks its API (vLLM, Groq, DeepSeek, Mistral, OpenRouter, ...):
+ * the request is forwarded as it came, with the upstream model name and key; responses and
+ * stream chunks are relayed byte for byte.
+ */
+public final class OpenAiCompatibleProvider implements Provider, WireFormat {
+  private static final Buffer DONE = Buffer.buffer("[DONE]");
+  private final ProviderContext ctx;
+
+  public OpenAiCompatibleProvider(ProviderContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public String name() {
+    return "OpenAI-compatible upstream";
+  }
+
+  @Override
+  public Future<ProviderReply> send(UpstreamCall call) {
+    Deployment d = call.deployment();
+    ObjectNode body = call.body();
+    body.put("model", d.upstreamModel());
+    MultiMap headers = UpstreamHttp.jsonHeaders(call);
+    if (d.apiKey() != null && !headers.contains("authorization")) {
+      headers.set("authorization", "Bearer " + d.apiKey());
+    }
+    return UpstreamHttp.exchange(ctx, call, d.apiBase() + "/" + call.endpoint().path(), headers, Json.buffer(body), this);
+  }
+
+  @Override
+  public Buffer completeResponse(UpstreamCall call, Buffer upstreamBody) {
+    return upstreamBody;
+  }
+
+  @Override
+  public StreamDecoder streamDecoder(UpstreamCall call) {
+    return new StreamDecoder() {
+      private StreamDecoder.Emitter out;
+      private final SseParser parser = new SseParser((event, data) -> {
+        if (data.length() == DONE.length() && data.equals(DONE)) {
+          out.end();
+        } else {
+          out.chunk(data);
+        }
+      });
+
+      @Override
+      public void decode(Buffer bytes, Emitter emitter) {
+        this.out = emitter;
+        parser.feed(bytes);
+      }
+
+      @Override
+      public void finish(Emitter emitter) {
+        this.out = emitter;
+        parser.finish();
+      }
+    };
+  }
+}

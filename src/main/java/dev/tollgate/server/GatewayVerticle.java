@@ -1,0 +1,142 @@
+package dev.tollgate.server;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.auth.Authenticator;
+import dev.tollgate.call.ApiError;
+import dev.tollgate.call.Interceptor;
+import dev.tollgate.provider.Endpoint;
+import dev.tollgate.provider.ProviderContext;
+import dev.tollgate.provider.ProviderRegistry;
+import dev.tollgate.router.Router;
+import dev.tollgate.router.RoutingInterceptor;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One event loop's HTTP server: the routes of the OpenAI API, health and models, with this loop's
+ * own upstream HTTP client (so a request and its upstream call stay on one thread).
+ */
+public final class GatewayVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
+
+  /** What every event loop shares: immutable or thread-safe. */
+  public record Shared(
+      ServerSettings settings,
+      Router router,
+      Authenticator authenticator,
+      List<Interceptor> interceptors,
+      Supplier<ObjectNode> readinessDetails,
+      HttpClientOptions upstreamOptions,
+      List<RouteContributor> extraRoutes) {}
+
+  /** Adds routes of another part of the gateway (admin API, metrics, UI) to every event loop's router. */
+  @FunctionalInterface
+  public interface RouteContributor {
+    void register(io.vertx.ext.web.Router web, RouteSupport support);
+  }
+
+  /** The handlers a contributed route may put in front of its own: authentication and body reading. */
+  public record RouteSupport(Handler<RoutingContext> authenticated, Handler<RoutingContext> adminOnly, BodyHandler body) {}
+
+  private final Shared shared;
+  private final int port;
+  private HttpServer server;
+  private HttpClient http;
+
+  public GatewayVerticle(Shared shared, int port) {
+    this.shared = shared;
+    this.port = port;
+  }
+
+  @Override
+  public Future<?> start() {
+    http = vertx.createHttpClient(shared.upstreamOptions(), new PoolOptions().setHttp1MaxSize(2048).setMaxWaitQueueSize(-1));
+    ProviderRegistry providers = new ProviderRegistry(new ProviderContext(vertx, http));
+    List<Interceptor> steps = new ArrayList<>(shared.interceptors());
+    steps.add(new RoutingInterceptor(shared.router(), providers, shared.settings().numRetries()));
+    ProxyHandler proxy = new ProxyHandler(shared.router(), Interceptor.chain(steps));
+    ModelsHandler models = new ModelsHandler(shared.router());
+    HealthHandler health = new HealthHandler(shared.router(), providers, shared.readinessDetails());
+    AuthHandler auth = new AuthHandler(shared.authenticator(), false);
+    AuthHandler admin = new AuthHandler(shared.authenticator(), true);
+
+    io.vertx.ext.web.Router web = io.vertx.ext.web.Router.router(vertx);
+    web.get("/health/liveliness").handler(HealthHandler::liveness);
+    web.get("/health/liveness").handler(HealthHandler::liveness);
+    web.get("/health/readiness").handler(health::readiness);
+    web.get("/health").handler(admin).handler(health::health);
+
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(shared.settings().maxRequestBytes());
+    for (String prefix : List.of("", "/v1")) {
+      web.get(prefix + "/models").handler(auth).handler(models::list);
+      web.getWithRegex(prefix + "/models/(?<id>.+)").handler(auth).handler(models::one);
+      proxyRoute(web, prefix + "/chat/completions", body, auth, proxy, Endpoint.CHAT);
+      proxyRoute(web, prefix + "/completions", body, auth, proxy, Endpoint.COMPLETIONS);
+      proxyRoute(web, prefix + "/embeddings", body, auth, proxy, Endpoint.EMBEDDINGS);
+    }
+    // Azure-style paths, as the AzureOpenAI clients call them
+    for (String prefix : List.of("/openai/deployments/:model", "/engines/:model", "/v1/engines/:model")) {
+      proxyRoute(web, prefix + "/chat/completions", body, auth, proxy, Endpoint.CHAT);
+      proxyRoute(web, prefix + "/completions", body, auth, proxy, Endpoint.COMPLETIONS);
+      proxyRoute(web, prefix + "/embeddings", body, auth, proxy, Endpoint.EMBEDDINGS);
+    }
+    RouteSupport support = new RouteSupport(auth, admin, body);
+    for (RouteContributor contributor : shared.extraRoutes()) {
+      contributor.register(web, support);
+    }
+    web.route().last().handler(rc -> ApiError.of(404, "No route for " + rc.request().method() + " " + rc.request().path())
+        .writeTo(rc.response()));
+    web.route().failureHandler(GatewayVerticle::failure);
+
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(shared.settings().host()).setPort(port)
+        .setTcpNoDelay(true).setCompressionSupported(false).setIdleTimeout(0));
+    return server.requestHandler(web).listen();
+  }
+
+  private static void proxyRoute(io.vertx.ext.web.Router web, String path, BodyHandler body, AuthHandler auth,
+      ProxyHandler proxy, Endpoint endpoint) {
+    web.post(path).handler(body).handler(auth).handler(rc -> proxy.handle(rc, endpoint));
+  }
+
+  private static void failure(RoutingContext rc) {
+    int status = rc.statusCode();
+    if (status == 413) {
+      ApiError.of(413, "Request body too large: the limit is general_settings.max_request_size_mb").writeTo(rc.response());
+      return;
+    }
+    if (rc.failure() != null) {
+      log.error("unhandled error on {} {}", rc.request().method(), rc.request().path(), rc.failure());
+    }
+    ApiError.of(status > 0 ? status : 500, status > 0 && status < 500 ? "Bad request" : "Internal error in the gateway")
+        .writeTo(rc.response());
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  /** Stops accepting, lets requests and streams in flight finish up to {@code drain}, then closes. */
+  public Future<Void> drain(Duration drain) {
+    return server.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public Future<?> stop() {
+    return http == null ? Future.succeededFuture() : http.close();
+  }
+}

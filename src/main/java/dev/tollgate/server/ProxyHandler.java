@@ -1,0 +1,215 @@
+package dev.tollgate.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.Version;
+import dev.tollgate.auth.Principal;
+import dev.tollgate.call.ApiError;
+import dev.tollgate.call.ApiException;
+import dev.tollgate.call.Interceptor;
+import dev.tollgate.call.ProxyCall;
+import dev.tollgate.json.Json;
+import dev.tollgate.provider.Endpoint;
+import dev.tollgate.provider.ProviderReply;
+import dev.tollgate.provider.UpstreamException;
+import dev.tollgate.router.Router;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The OpenAI endpoints (chat, completions, embeddings): parse and check the request, send it down
+ * the interceptor chain, and write what comes back — a JSON body, an SSE stream, or an error.
+ */
+final class ProxyHandler {
+  private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
+
+  private final Router router;
+  private final Interceptor.Chain chain;
+
+  ProxyHandler(Router router, Interceptor.Chain chain) {
+    this.router = router;
+    this.chain = chain;
+  }
+
+  void handle(RoutingContext rc, Endpoint endpoint) {
+    long start = System.nanoTime();
+    ObjectNode body;
+    try {
+      body = parseBody(rc.body().buffer());
+    } catch (RequestException e) {
+      e.error.writeTo(rc.response());
+      return;
+    }
+    String pathModel = rc.pathParam("model");
+    if (pathModel != null) {
+      body.put("model", pathModel);
+    }
+    JsonNode model = body.get("model");
+    if (model == null || !model.isTextual() || model.asText().isBlank()) {
+      ApiError.badRequest("'model' is required: one of " + router.modelNames(), "model").writeTo(rc.response());
+      return;
+    }
+    String modelGroup = model.asText();
+    if (router.group(modelGroup).isEmpty()) {
+      new ApiError(400, "invalid_request_error", "Invalid model name passed in model=" + modelGroup
+          + ". Available models: " + String.join(", ", router.modelNames()), "model", "model_not_found", null)
+          .writeTo(rc.response());
+      return;
+    }
+    ApiError invalid = validate(endpoint, body);
+    if (invalid != null) {
+      invalid.writeTo(rc.response());
+      return;
+    }
+    JsonNode streamFlag = body.get("stream");
+    boolean stream = endpoint != Endpoint.EMBEDDINGS && streamFlag != null && streamFlag.asBoolean(false);
+    Principal principal = rc.get(AuthHandler.PRINCIPAL);
+    ProxyCall call = new ProxyCall(newCallId(), endpoint, modelGroup, body, stream, principal, rc.request().headers(), start);
+    HttpServerResponse response = rc.response();
+    response.closeHandler(v -> {
+      if (!response.ended()) {
+        call.cancellation.cancel();
+        call.complete(new ProxyCall.Outcome(499, null, null, true));
+      }
+    });
+    if (log.isDebugEnabled()) {
+      log.debug("call {} {} model={} stream={}", call.callId, endpoint.path(), modelGroup, stream);
+    }
+    chain.proceed(call).onComplete(ar -> {
+      if (ar.succeeded()) {
+        reply(response, call, ar.result());
+      } else {
+        fail(response, call, ar.cause());
+      }
+    });
+  }
+
+  private static void reply(HttpServerResponse response, ProxyCall call, ProviderReply reply) {
+    if (response.closed()) {
+      if (reply instanceof ProviderReply.Streaming s) {
+        s.chunks().cancel();
+      }
+      return;
+    }
+    addCallHeaders(response, call);
+    response.headers().addAll(reply.headers());
+    switch (reply) {
+      case ProviderReply.Complete c -> {
+        response.putHeader("content-type", "application/json").end(c.body());
+        call.complete(new ProxyCall.Outcome(200, c.body(), null, false));
+      }
+      case ProviderReply.Streaming s -> SseRelay.start(response, call, s.chunks());
+    }
+  }
+
+  private static void fail(HttpServerResponse response, ProxyCall call, Throwable cause) {
+    ApiError error;
+    if (cause instanceof UpstreamException ue) {
+      error = ApiError.from(ue);
+    } else if (cause instanceof ApiException ae) {
+      error = ae.error();
+    } else {
+      log.error("call {} failed unexpectedly", call.callId, cause);
+      error = ApiError.of(500, "Internal error in the gateway (call id " + call.callId + ")");
+    }
+    if (!response.closed() && !response.headWritten()) {
+      addCallHeaders(response, call);
+      error.writeTo(response);
+    }
+    call.complete(new ProxyCall.Outcome(error.status(), null, error, false));
+  }
+
+  /** The {@code x-litellm-*} headers LiteLLM's users already read. */
+  private static void addCallHeaders(HttpServerResponse response, ProxyCall call) {
+    long totalNanos = System.nanoTime() - call.startNanos;
+    response.headers()
+        .add("x-litellm-call-id", call.callId)
+        .add("x-litellm-model-group", call.modelGroup)
+        .add("x-litellm-version", Version.VERSION)
+        .add("x-litellm-response-duration-ms", millis(totalNanos))
+        .add("x-litellm-overhead-duration-ms", millis(Math.max(0, totalNanos - call.upstreamNanos)))
+        .add("x-litellm-attempted-retries", Integer.toString(call.attemptedRetries));
+    if (call.deployment != null) {
+      response.headers().add("x-litellm-model-id", call.deployment.id());
+      if (call.deployment.apiBase() != null) {
+        response.headers().add("x-litellm-model-api-base", call.deployment.apiBase());
+      }
+    }
+    response.headers().addAll(call.responseHeaders);
+  }
+
+  private static String millis(long nanos) {
+    return String.format(Locale.ROOT, "%.3f", nanos / 1_000_000.0);
+  }
+
+  private static ObjectNode parseBody(Buffer raw) throws RequestException {
+    if (raw == null || raw.length() == 0) {
+      throw new RequestException(ApiError.badRequest("Request body is empty: expected a JSON object", null));
+    }
+    JsonNode node;
+    try {
+      node = Json.parse(raw);
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      throw new RequestException(ApiError.badRequest("Invalid JSON in request body" + where + ": " + e.getOriginalMessage(), null));
+    } catch (IOException e) {
+      throw new RequestException(ApiError.badRequest("Request body could not be read: " + e.getMessage(), null));
+    }
+    if (!(node instanceof ObjectNode obj)) {
+      throw new RequestException(ApiError.badRequest("Request body must be a JSON object, not " + node.getNodeType().name().toLowerCase(Locale.ROOT), null));
+    }
+    return obj;
+  }
+
+  private static ApiError validate(Endpoint endpoint, ObjectNode body) {
+    switch (endpoint) {
+      case CHAT -> {
+        JsonNode messages = body.get("messages");
+        if (messages == null || !messages.isArray() || messages.isEmpty()) {
+          return ApiError.badRequest("'messages' is required: a non-empty list of {role, content}", "messages");
+        }
+        for (int i = 0; i < messages.size(); i++) {
+          if (!messages.get(i).isObject() || !messages.get(i).path("role").isTextual()) {
+            return ApiError.badRequest("messages[" + i + "] must be an object with a string 'role'", "messages[" + i + "]");
+          }
+        }
+      }
+      case COMPLETIONS -> {
+        if (!body.has("prompt")) {
+          return ApiError.badRequest("'prompt' is required", "prompt");
+        }
+      }
+      case EMBEDDINGS -> {
+        if (!body.has("input")) {
+          return ApiError.badRequest("'input' is required: a string or a list", "input");
+        }
+      }
+    }
+    return null;
+  }
+
+  /** A random v4 UUID without SecureRandom's lock on the hot path; call ids need uniqueness, not secrecy. */
+  private static String newCallId() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    long hi = (r.nextLong() & ~0xF000L) | 0x4000L;
+    long lo = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    return new UUID(hi, lo).toString();
+  }
+
+  private static final class RequestException extends Exception {
+    final ApiError error;
+
+    RequestException(ApiError error) {
+      super(error.message(), null, false, false);
+      this.error = error;
+    }
+  }
+}

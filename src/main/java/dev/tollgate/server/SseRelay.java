@@ -1,0 +1,72 @@
+package dev.tollgate.server;
+
+import dev.tollgate.call.ApiError;
+import dev.tollgate.call.ProxyCall;
+import dev.tollgate.provider.ChunkStream;
+import dev.tollgate.provider.UpstreamException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Writes a chunk stream to the client as OpenAI's SSE: one {@code data: {...}} event per chunk
+ * as it arrives, {@code data: [DONE]} at the end, an error event if the stream breaks mid-way.
+ * A slow client pauses the upstream instead of buffering without bound.
+ */
+final class SseRelay implements ChunkStream.Listener {
+  private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] END_OF_EVENT = "\n\n".getBytes(StandardCharsets.US_ASCII);
+  private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
+
+  private final HttpServerResponse response;
+  private final ProxyCall call;
+  private final ChunkStream stream;
+
+  private SseRelay(HttpServerResponse response, ProxyCall call, ChunkStream stream) {
+    this.response = response;
+    this.call = call;
+    this.stream = stream;
+  }
+
+  static void start(HttpServerResponse response, ProxyCall call, ChunkStream stream) {
+    response.setChunked(true)
+        .putHeader("content-type", "text/event-stream")
+        .putHeader("cache-control", "no-cache")
+        .putHeader("x-accel-buffering", "no");
+    stream.start(new SseRelay(response, call, stream));
+  }
+
+  static Buffer frame(Buffer json) {
+    return Buffer.buffer(json.length() + 8).appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT);
+  }
+
+  @Override
+  public void onChunk(Buffer json) {
+    if (response.closed()) {
+      return;
+    }
+    call.chunkSent(json);
+    response.write(frame(json));
+    if (response.writeQueueFull()) {
+      stream.pause();
+      response.drainHandler(v -> stream.resume());
+    }
+  }
+
+  @Override
+  public void onEnd() {
+    if (!response.closed()) {
+      response.end(DONE);
+    }
+    call.complete(new ProxyCall.Outcome(200, null, null, false));
+  }
+
+  @Override
+  public void onError(UpstreamException e) {
+    ApiError error = ApiError.from(e);
+    if (!response.closed()) {
+      response.end(frame(error.body()));
+    }
+    call.complete(new ProxyCall.Outcome(200, null, error, false));
+  }
+}
