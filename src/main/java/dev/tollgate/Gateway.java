@@ -2,6 +2,7 @@ package dev.tollgate;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.auth.MasterKeyAuthenticator;
+import dev.tollgate.call.Interceptor;
 import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
@@ -30,12 +31,14 @@ public final class Gateway {
   private final List<GatewayVerticle> servers;
   private final int port;
   private final ServerSettings settings;
+  private final List<AutoCloseable> resources;
 
-  private Gateway(Vertx vertx, List<GatewayVerticle> servers, int port, ServerSettings settings) {
+  private Gateway(Vertx vertx, List<GatewayVerticle> servers, int port, ServerSettings settings, List<AutoCloseable> resources) {
     this.vertx = vertx;
     this.servers = servers;
     this.port = port;
     this.settings = settings;
+    this.resources = resources;
   }
 
   /**
@@ -48,8 +51,14 @@ public final class Gateway {
     ServerSettings settings = ServerSettings.from(config, host, port, detailedDebug);
     MasterKeyAuthenticator auth = masterKey(config);
     Router router = new Router(deployments);
-    GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, auth, List.of(),
-        Gateway::readinessDetails, UpstreamClientOptions.fromEnvironment(config.env()), List.of());
+    // The request path after authentication, in order; routing and the provider call come last.
+    List<Interceptor> interceptors = new ArrayList<>();
+    // Routes of other parts (admin API, metrics, UI), added to every event loop's router.
+    List<GatewayVerticle.RouteContributor> routes = new ArrayList<>();
+    // Closed, in reverse order, after the HTTP servers drained (pools, clients, spend writers).
+    List<AutoCloseable> resources = new ArrayList<>();
+    GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, auth, List.copyOf(interceptors),
+        Gateway::readinessDetails, UpstreamClientOptions.fromEnvironment(config.env()), List.copyOf(routes));
 
     for (String ignored : config.ignoredSettings()) {
       log.warn("config: {} is not implemented by Tollgate yet and is ignored", ignored);
@@ -68,7 +77,7 @@ public final class Gateway {
         await(vertx.deployVerticle(v));
         servers.add(v);
       }
-      Gateway gateway = new Gateway(vertx, servers, actualPort, settings);
+      Gateway gateway = new Gateway(vertx, servers, actualPort, settings, resources);
       log.info("Tollgate {} ready on http://{}:{} in {} ms, serving {} model(s){}", Version.VERSION, host, actualPort,
           (System.nanoTime() - t0) / 1_000_000, router.modelNames().size(),
           router.modelNames().isEmpty() ? " — add a model_list to a config file and start with --config FILE (see examples/quickstart.yaml)"
@@ -76,6 +85,13 @@ public final class Gateway {
       return gateway;
     } catch (RuntimeException e) {
       vertx.close();
+      for (AutoCloseable r : resources) {
+        try {
+          r.close();
+        } catch (Exception ignored) {
+          // start-up already failed; the first error is the one to report
+        }
+      }
       throw e;
     }
   }
@@ -124,6 +140,13 @@ public final class Gateway {
       Future.join(drains).toCompletionStage().toCompletableFuture().get(drain.toMillis() + 5_000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.warn("drain did not finish cleanly: {}", e.toString());
+    }
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      try {
+        resources.get(i).close();
+      } catch (Exception e) {
+        log.warn("closing {} failed: {}", resources.get(i), e.toString());
+      }
     }
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

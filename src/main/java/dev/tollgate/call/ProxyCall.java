@@ -34,6 +34,8 @@ public final class ProxyCall {
   public long upstreamNanos;
   public int attemptedRetries;
   public int attemptedFallbacks;
+  /** Token usage, once known (from the response body or the stream's usage chunk). */
+  public Usage usage;
 
   private List<Consumer<Buffer>> chunkObservers;
   private List<Consumer<Outcome>> completionHooks;
@@ -89,4 +91,9 @@ public final class ProxyCall {
    * otherwise), the error if any.
    */
   public record Outcome(int status, Buffer body, ApiError error, boolean clientDisconnected) {}
+
+  /** Whether the client asked for the usage chunk at the end of a stream ({@code stream_options.include_usage}). */
+  public boolean clientWantsStreamUsage() {
+    return body.path("stream_options").path("include_usage").asBoolean(false);
+  }
 }

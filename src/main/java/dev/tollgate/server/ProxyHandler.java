@@ -9,6 +9,7 @@ import dev.tollgate.call.ApiError;
 import dev.tollgate.call.ApiException;
 import dev.tollgate.call.Interceptor;
 import dev.tollgate.call.ProxyCall;
+import dev.tollgate.call.Usage;
 import dev.tollgate.json.Json;
 import dev.tollgate.provider.Endpoint;
 import dev.tollgate.provider.ProviderReply;
@@ -104,6 +105,7 @@ final class ProxyHandler {
     switch (reply) {
       case ProviderReply.Complete c -> {
         response.putHeader("content-type", "application/json").end(c.body());
+        call.usage = Usage.parse(c.body());
         call.complete(new ProxyCall.Outcome(200, c.body(), null, false));
       }
       case ProviderReply.Streaming s -> SseRelay.start(response, call, s.chunks());

@@ -2,6 +2,7 @@ package dev.tollgate.server;
 
 import dev.tollgate.call.ApiError;
 import dev.tollgate.call.ProxyCall;
+import dev.tollgate.call.Usage;
 import dev.tollgate.provider.ChunkStream;
 import dev.tollgate.provider.UpstreamException;
 import io.vertx.core.buffer.Buffer;
@@ -21,11 +22,13 @@ final class SseRelay implements ChunkStream.Listener {
   private final HttpServerResponse response;
   private final ProxyCall call;
   private final ChunkStream stream;
+  private final boolean forwardUsageChunk;
 
   private SseRelay(HttpServerResponse response, ProxyCall call, ChunkStream stream) {
     this.response = response;
     this.call = call;
     this.stream = stream;
+    this.forwardUsageChunk = call.clientWantsStreamUsage();
   }
 
   static void start(HttpServerResponse response, ProxyCall call, ChunkStream stream) {
@@ -45,12 +48,27 @@ final class SseRelay implements ChunkStream.Listener {
     if (response.closed()) {
       return;
     }
+    if (Usage.mayContainUsage(json)) {
+      Usage usage = Usage.parse(json);
+      if (usage != null) {
+        call.usage = usage;
+        if (!forwardUsageChunk && isUsageOnly(json)) {
+          return; // asked of the upstream for accounting, not by the client
+        }
+      }
+    }
     call.chunkSent(json);
     response.write(frame(json));
     if (response.writeQueueFull()) {
       stream.pause();
       response.drainHandler(v -> stream.resume());
     }
+  }
+
+  /** A chunk with no choices: the usage chunk OpenAI sends last when include_usage is on. */
+  private static boolean isUsageOnly(Buffer json) {
+    var node = dev.tollgate.json.Json.tryParse(json);
+    return node != null && node.path("choices").isArray() && node.path("choices").isEmpty();
   }
 
   @Override

@@ -38,6 +38,16 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
     Deployment d = call.deployment();
     ObjectNode body = call.body();
     body.put("model", d.upstreamModel());
+    if (call.stream() && call.endpoint() != dev.tollgate.provider.Endpoint.EMBEDDINGS) {
+      // ask for the usage chunk so that streamed calls can be accounted; the relay drops it
+      // again when the client did not ask for it
+      ObjectNode options = Json.object();
+      if (body.get("stream_options") instanceof ObjectNode given) {
+        options.setAll(given);
+      }
+      options.put("include_usage", true);
+      body.set("stream_options", options);
+    }
     MultiMap headers = UpstreamHttp.jsonHeaders(call);
     if (d.apiKey() != null && !headers.contains("authorization")) {
       headers.set("authorization", "Bearer " + d.apiKey());

@@ -1,0 +1,56 @@
+package dev.tollgate.call;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.json.Json;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * Token usage of one call, read from OpenAI's {@code usage} block (of a response, or of the last
+ * stream chunk): prompt, completion, and the cached-prompt and reasoning parts of them.
+ */
+public record Usage(long promptTokens, long completionTokens, long cachedPromptTokens, long reasoningTokens,
+    long cacheCreationTokens) {
+  public static final Usage NONE = new Usage(0, 0, 0, 0, 0);
+  private static final byte[] USAGE_KEY = "\"usage\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  public long totalTokens() {
+    return promptTokens + completionTokens;
+  }
+
+  /** The usage block of an OpenAI response or chunk; null when it has none. */
+  public static Usage of(JsonNode response) {
+    JsonNode u = response == null ? null : response.get("usage");
+    if (u == null || !u.isObject()) {
+      return null;
+    }
+    return new Usage(
+        u.path("prompt_tokens").asLong(u.path("input_tokens").asLong(0)),
+        u.path("completion_tokens").asLong(u.path("output_tokens").asLong(0)),
+        u.path("prompt_tokens_details").path("cached_tokens").asLong(0),
+        u.path("completion_tokens_details").path("reasoning_tokens").asLong(0),
+        u.path("cache_creation_input_tokens").asLong(0));
+  }
+
+  /** Cheap pre-check before parsing a chunk: does it mention "usage" at all? */
+  public static boolean mayContainUsage(Buffer json) {
+    int n = json.length() - USAGE_KEY.length;
+    outer:
+    for (int i = 0; i <= n; i++) {
+      for (int k = 0; k < USAGE_KEY.length; k++) {
+        if (json.getByte(i + k) != USAGE_KEY[k]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** Usage of a chunk or body, or null (also for anything that is not JSON). */
+  public static Usage parse(Buffer json) {
+    if (!mayContainUsage(json)) {
+      return null;
+    }
+    return of(Json.tryParse(json));
+  }
+}
