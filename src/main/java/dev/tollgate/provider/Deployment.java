@@ -29,7 +29,8 @@ public record Deployment(
     ObjectNode defaultParams,
     ObjectNode modelInfo,
     ObjectNode litellmParams,
-    List<String> tags) {
+    List<String> tags,
+    boolean dropParams) {
 
   public String providerName() {
     return family.name();

@@ -39,14 +39,15 @@ public final class Deployments {
 
   public static List<Deployment> fromConfig(GatewayConfig config) {
     Duration defaultTimeout = config.litellmSettings().optSeconds("request_timeout").orElse(DEFAULT_TIMEOUT);
+    boolean dropParams = config.litellmSettings().bool("drop_params", false);
     List<Deployment> out = new ArrayList<>();
     for (ConfigNode entry : config.modelList()) {
-      out.add(parse(entry, config.env(), defaultTimeout));
+      out.add(parse(entry, config.env(), defaultTimeout, dropParams));
     }
     return out;
   }
 
-  static Deployment parse(ConfigNode entry, Environment env, Duration defaultTimeout) {
+  static Deployment parse(ConfigNode entry, Environment env, Duration defaultTimeout, boolean defaultDropParams) {
     if (entry.isMissing() || !entry.raw().isObject()) {
       throw entry.invalid("a mapping with model_name and litellm_params");
     }
@@ -116,7 +117,8 @@ public final class Deployments {
     ObjectNode rawParams = params.objectOrEmpty();
     String id = modelInfo.hasNonNull("id") ? modelInfo.get("id").asText() : hashId(modelName, rawParams);
     return new Deployment(id, modelName, family, upstreamModel, apiBase, apiKey, apiVersion, timeout, streamTimeout,
-        maxRetries, rpm, tpm, weight, extraHeaders, mockResponse, defaults, modelInfo, rawParams, tags);
+        maxRetries, rpm, tpm, weight, extraHeaders, mockResponse, defaults, modelInfo, rawParams, tags,
+        params.bool("drop_params", defaultDropParams));
   }
 
   private static String unknownProviderMessage(String model, String prefix) {

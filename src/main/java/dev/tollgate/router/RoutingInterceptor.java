@@ -8,6 +8,7 @@ import dev.tollgate.json.Json;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.ProviderRegistry;
 import dev.tollgate.provider.ProviderReply;
+import dev.tollgate.provider.RequestParams;
 import dev.tollgate.provider.UpstreamCall;
 import dev.tollgate.provider.UpstreamException;
 import io.vertx.core.Future;
@@ -41,8 +42,9 @@ public final class RoutingInterceptor implements Interceptor {
     call.deployment = d;
     tried.add(d);
     boolean mock = call.body.has("mock_response");
-    UpstreamCall upstream = new UpstreamCall(call.endpoint, d, bodyFor(call.body, d), call.stream,
-        d.timeout(), d.streamTimeout(), call.cancellation);
+    boolean dropParams = call.body.path("drop_params").asBoolean(d.dropParams());
+    UpstreamCall upstream = new UpstreamCall(call.endpoint, d, bodyFor(call.body, d, mock), call.stream,
+        d.timeout(), d.streamTimeout(), dropParams, call.cancellation);
     long start = System.nanoTime();
     return providers.forCall(d, mock).send(upstream).transform(ar -> {
       call.upstreamNanos += System.nanoTime() - start;
@@ -60,10 +62,16 @@ public final class RoutingInterceptor implements Interceptor {
     });
   }
 
-  /** A shallow copy of the request with the deployment's default parameters filled in. */
-  private static ObjectNode bodyFor(ObjectNode request, Deployment d) {
+  /**
+   * A shallow copy of the request for one attempt: gateway-only fields removed (the mock keeps
+   * its {@code mock_response}), the deployment's default parameters filled in.
+   */
+  private static ObjectNode bodyFor(ObjectNode request, Deployment d, boolean mock) {
     ObjectNode body = Json.object();
     body.setAll(request);
+    if (!mock) {
+      RequestParams.stripGatewayOnly(body);
+    }
     for (Map.Entry<String, JsonNode> e : d.defaultParams().properties()) {
       if (!body.has(e.getKey())) {
         body.set(e.getKey(), e.getValue());

@@ -79,7 +79,8 @@ public final class HealthHandler {
       request.put("max_tokens", 1);
     }
     Duration timeout = d.timeout().compareTo(CHECK_TIMEOUT) < 0 ? d.timeout() : CHECK_TIMEOUT;
-    UpstreamCall call = new UpstreamCall(embedding ? Endpoint.EMBEDDINGS : Endpoint.CHAT, d, request, false, timeout, timeout, new Cancellation());
+    UpstreamCall call = new UpstreamCall(embedding ? Endpoint.EMBEDDINGS : Endpoint.CHAT, d, request, false, timeout, timeout,
+        true, new Cancellation());
     ObjectNode entry = Json.object().put("model", d.litellmModel()).put("model_name", d.modelName()).put("model_id", d.id());
     if (d.apiBase() != null) {
       entry.put("api_base", d.apiBase());
