@@ -26,9 +26,8 @@ public final class Router implements AutoCloseable {
   private static final int MAX_WILDCARD_GROUPS = 10_000;
 
   private final RouterSettings settings;
-  private final PriceLookup prices;
   private final List<Deployment> all;
-  private final Deployment[] bySlot;
+  private final Slots slots;
   private final RouterState state;
   private final Map<String, Group> groups = new LinkedHashMap<>();
   private final List<Group> wildcards = new ArrayList<>();
@@ -51,6 +50,24 @@ public final class Router implements AutoCloseable {
     }
   }
 
+  /** Per-slot routing parameters, read once from the deployments so that a choice touches only arrays. */
+  record Slots(double[] weight, int[] maxParallel, long[] rpm, long[] tpm, int[] maxInput, double[] cost) {
+    static Slots of(Deployment[] bySlot, PriceLookup prices) {
+      int n = bySlot.length;
+      Slots s = new Slots(new double[n], new int[n], new long[n], new long[n], new int[n], new double[n]);
+      for (int i = 0; i < n; i++) {
+        Deployment d = bySlot[i];
+        s.weight[i] = Strategy.weightOf(d);
+        s.maxParallel[i] = d.litellmParams().path("max_parallel_requests").asInt(0);
+        s.rpm[i] = d.rpm().map(Integer::longValue).orElse(-1L);
+        s.tpm[i] = d.tpm().map(Integer::longValue).orElse(-1L);
+        s.maxInput[i] = d.modelInfo().path("max_input_tokens").asInt(d.modelInfo().path("max_tokens").asInt(0));
+        s.cost[i] = prices.costPerToken(d);
+      }
+      return s;
+    }
+  }
+
   /** What a request asks of the choice. */
   public record Ask(int promptTokens, List<String> tags) {}
 
@@ -60,16 +77,16 @@ public final class Router implements AutoCloseable {
 
   public Router(List<Deployment> deployments, RouterSettings settings, PriceLookup prices) {
     this.settings = settings;
-    this.prices = prices;
     this.all = List.copyOf(deployments);
     Map<String, Integer> slotOf = new LinkedHashMap<>();
     for (Deployment d : deployments) {
       slotOf.putIfAbsent(d.id(), slotOf.size());
     }
-    this.bySlot = new Deployment[slotOf.size()];
+    Deployment[] bySlot = new Deployment[slotOf.size()];
     for (Deployment d : deployments) {
       bySlot[slotOf.get(d.id())] = bySlot[slotOf.get(d.id())] == null ? d : bySlot[slotOf.get(d.id())];
     }
+    this.slots = Slots.of(bySlot, prices);
     this.state = new RouterState(List.copyOf(slotOf.keySet()), settings);
     Map<String, List<Deployment>> byName = new LinkedHashMap<>();
     for (Deployment d : deployments) {
@@ -235,7 +252,7 @@ public final class Router implements AutoCloseable {
     if (settings.preCallChecks() && ask.promptTokens() > 0) {
       int kept = 0;
       for (int k = 0; k < count; k++) {
-        int max = maxInputTokens(g.deployments()[candidates[k]]);
+        int max = slots.maxInput()[g.slots()[candidates[k]]];
         if (max <= 0 || ask.promptTokens() <= max) {
           candidates[kept++] = candidates[k];
         }
@@ -268,9 +285,7 @@ public final class Router implements AutoCloseable {
     kept = 0;
     boolean limits = settings.enforceModelRateLimits() || settings.strategy() == Strategy.USAGE_BASED;
     for (int k = 0; k < count; k++) {
-      Deployment d = g.deployments()[candidates[k]];
-      int slot = g.slots()[candidates[k]];
-      if (withinLimits(d, slot, ask, limits)) {
+      if (withinLimits(g.slots()[candidates[k]], ask, limits, now)) {
         candidates[kept++] = candidates[k];
       }
     }
@@ -303,7 +318,7 @@ public final class Router implements AutoCloseable {
       }
     }
     // from here on candidates hold slots
-    int chosen = settings.strategy().choose(bySlot, candidates, kept, state, settings, prices);
+    int chosen = settings.strategy().choose(slots, candidates, kept, state, settings, now);
     int slot = candidates[chosen];
     for (int i = 0; i < n; i++) {
       if (g.slots()[i] == slot) {
@@ -324,31 +339,31 @@ public final class Router implements AutoCloseable {
     return false;
   }
 
-  private boolean withinLimits(Deployment d, int slot, Ask ask, boolean rpmTpm) {
-    int parallel = d.litellmParams().path("max_parallel_requests").asInt(0);
+  private boolean withinLimits(int slot, Ask ask, boolean rpmTpm, long now) {
+    int parallel = slots.maxParallel()[slot];
     if (parallel > 0 && state.inFlight(slot) >= parallel) {
       return false;
     }
     if (!rpmTpm) {
       return true;
     }
-    if (d.rpm().isPresent() && state.rpm(slot) + state.inFlight(slot) + 1 > d.rpm().get()) {
-      return false;
-    }
-    return d.tpm().isEmpty() || state.tpm(slot) + ask.promptTokens() <= d.tpm().get();
+    long rpm = slots.rpm()[slot];
+    long tpm = slots.tpm()[slot];
+    return (rpm < 0 || state.rpm(slot, now) + state.inFlight(slot) + 1 <= rpm)
+        && (tpm < 0 || state.tpm(slot, now) + ask.promptTokens() <= tpm);
   }
 
   /** Remaining requests / tokens this minute for a deployment with limits (for x-ratelimit-remaining-*). */
-  Map<String, String> remaining(Deployment d, int slot) {
+  Map<String, String> remaining(int slot) {
+    long now = System.currentTimeMillis();
     Map<String, String> out = new HashMap<>(2);
-    d.rpm().ifPresent(rpm -> out.put("x-ratelimit-remaining-requests", Long.toString(Math.max(0, rpm - state.rpm(slot) - state.inFlight(slot)))));
-    d.tpm().ifPresent(tpm -> out.put("x-ratelimit-remaining-tokens", Long.toString(Math.max(0, tpm - state.tpm(slot)))));
+    if (slots.rpm()[slot] >= 0) {
+      out.put("x-ratelimit-remaining-requests", Long.toString(Math.max(0, slots.rpm()[slot] - state.rpm(slot, now) - state.inFlight(slot))));
+    }
+    if (slots.tpm()[slot] >= 0) {
+      out.put("x-ratelimit-remaining-tokens", Long.toString(Math.max(0, slots.tpm()[slot] - state.tpm(slot, now))));
+    }
     return out;
-  }
-
-  private static int maxInputTokens(Deployment d) {
-    var info = d.modelInfo();
-    return info.path("max_input_tokens").asInt(info.path("max_tokens").asInt(0));
   }
 
   private static int identity(int[] candidates, int n) {

@@ -35,6 +35,9 @@ public final class RouterState implements AutoCloseable {
   private final AtomicLongArray localTpm;
   private final long[][] latencies; // per slot: [at, ms] pairs in a ring, guarded by the row
   private final int[] latencyNext;
+  // the local average, recomputed when a sample arrives or when it is older than a refresh period
+  private final AtomicLongArray latencyAverage;
+  private final AtomicLongArray latencyAverageAt;
 
   // The last snapshot from Redis (written by the refresh, read by any event loop).
   private volatile Snapshot snapshot;
@@ -58,6 +61,8 @@ public final class RouterState implements AutoCloseable {
     localTpm = new AtomicLongArray(n);
     latencies = new long[n][LATENCY_SAMPLES * 2];
     latencyNext = new int[n];
+    latencyAverage = new AtomicLongArray(n);
+    latencyAverageAt = new AtomicLongArray(n);
   }
 
   /** Shares state through Redis from now on (refreshing the snapshot every {@value #REFRESH_MS} ms). */
@@ -130,6 +135,8 @@ public final class RouterState implements AutoCloseable {
         latencies[slot][i * 2 + 1] = latencyMs;
         latencyNext[slot] = (i + 1) % LATENCY_SAMPLES;
       }
+      latencyAverage.set(slot, Double.doubleToRawLongBits(localLatency(slot, now)));
+      latencyAverageAt.set(slot, now);
     }
     if (redis != null) {
       String id = ids[slot];
@@ -149,17 +156,16 @@ public final class RouterState implements AutoCloseable {
     }
   }
 
-  long rpm(int slot) {
-    return usage(slot, localRpm, true);
+  long rpm(int slot, long now) {
+    return usage(slot, localRpm, true, now);
   }
 
-  long tpm(int slot) {
-    return usage(slot, localTpm, false);
+  long tpm(int slot, long now) {
+    return usage(slot, localTpm, false, now);
   }
 
   /** Usage this minute: every replica's (the snapshot plus what this one did since) or, without Redis, this one's. */
-  private long usage(int slot, AtomicLongArray local, boolean requests) {
-    long now = System.currentTimeMillis();
+  private long usage(int slot, AtomicLongArray local, boolean requests, long now) {
     long minute = now / 60_000;
     long mine = usageMinute.get(slot) == minute ? local.get(slot) : 0;
     Snapshot s = snapshot;
@@ -172,12 +178,24 @@ public final class RouterState implements AutoCloseable {
   }
 
   /** Average latency within routing_strategy_args.ttl; 0 for a deployment never measured (so it gets tried). */
-  double latencyMillis(int slot) {
-    long now = System.currentTimeMillis();
+  double latencyMillis(int slot, long now) {
     Snapshot s = snapshot;
     if (s != null && now - s.takenAt <= 4 * REFRESH_MS && !Double.isNaN(s.latencyMs[slot])) {
       return s.latencyMs[slot];
     }
+    if (latencyAverageAt.get(slot) == 0) {
+      return 0; // never measured: gets tried
+    }
+    if (now - latencyAverageAt.get(slot) <= REFRESH_MS) {
+      return Double.longBitsToDouble(latencyAverage.get(slot));
+    }
+    double average = localLatency(slot, now);
+    latencyAverage.set(slot, Double.doubleToRawLongBits(average));
+    latencyAverageAt.set(slot, now);
+    return average;
+  }
+
+  private double localLatency(int slot, long now) {
     long oldest = now - settings.latencyTtl().toMillis();
     long sum = 0;
     int count = 0;

@@ -165,7 +165,7 @@ public final class RoutingInterceptor implements Interceptor {
     private void succeeded(Deployment d, int slot, long latencyMs, ProviderReply reply) {
       RouterState state = router.state();
       if (settings.enforceModelRateLimits()) {
-        router.remaining(d, slot).forEach((k, v) -> {
+        router.remaining(slot).forEach((k, v) -> {
           if (!reply.headers().contains(k)) {
             call.responseHeaders.set(k, v);
           }

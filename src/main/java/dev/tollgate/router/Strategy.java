@@ -34,25 +34,25 @@ public enum Strategy {
    * Picks among {@code candidates[0..n)} (slots of {@link RouterState}); returns the index into
    * {@code candidates}. Ties are broken at random so replicas do not all pile onto one deployment.
    */
-  int choose(Deployment[] bySlot, int[] candidates, int n, RouterState state, RouterSettings settings, PriceLookup prices) {
+  int choose(Router.Slots slots, int[] candidates, int n, RouterState state, RouterSettings settings, long now) {
     if (n == 1) {
       return 0;
     }
     return switch (this) {
-      case SIMPLE_SHUFFLE -> weighted(bySlot, candidates, n);
+      case SIMPLE_SHUFFLE -> weighted(slots.weight(), candidates, n);
       case LEAST_BUSY -> lowest(candidates, n, slot -> state.inFlight(slot), 0);
-      case USAGE_BASED -> lowest(candidates, n, slot -> state.tpm(slot), 0);
-      case LATENCY_BASED -> lowest(candidates, n, slot -> state.latencyMillis(slot), settings.lowestLatencyBuffer());
-      case COST_BASED -> lowest(candidates, n, slot -> prices.costPerToken(bySlot[slot]), 0);
+      case USAGE_BASED -> lowest(candidates, n, slot -> state.tpm(slot, now), 0);
+      case LATENCY_BASED -> lowest(candidates, n, slot -> state.latencyMillis(slot, now), settings.lowestLatencyBuffer());
+      case COST_BASED -> lowest(candidates, n, slot -> slots.cost()[slot], 0);
     };
   }
 
   /** simple-shuffle: weighted by {@code weight} when set, else {@code rpm}, else {@code tpm}, else uniform. */
-  static int weighted(Deployment[] bySlot, int[] candidates, int n) {
+  static int weighted(double[] weightBySlot, int[] candidates, int n) {
     double total = 0;
     double[] weights = new double[n];
     for (int i = 0; i < n; i++) {
-      weights[i] = weightOf(bySlot[candidates[i]]);
+      weights[i] = weightBySlot[candidates[i]];
       total += weights[i];
     }
     ThreadLocalRandom random = ThreadLocalRandom.current();
