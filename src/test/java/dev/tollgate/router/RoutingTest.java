@@ -244,6 +244,30 @@ class RoutingTest {
     assertThat(upstream.last().bodyString()).contains("\"model\":\"gpt-4o-mini\"");
   }
 
+  @Test
+  void enforcedRateLimitsAndParallelLimitsAnswer429WithRemainingHeaders() throws Exception {
+    upstream.onPost("/a/v1/chat/completions", rc -> FakeAnswers.ok(rc, "a"));
+    upstream.onPost("/slow/v1/chat/completions", rc -> upstream.vertx().setTimer(500, t -> FakeAnswers.ok(rc, "slow")));
+    gateway = TestGateway.start("model_list:\n" + deployment("g", "a", "      rpm: 2\n")
+        + deployment("s", "slow", "      max_parallel_requests: 1\n")
+        + "router_settings:\n  num_retries: 0\n  optional_pre_call_checks: [\"enforce_model_rate_limits\"]\n");
+
+    assertThat(gateway.post("/v1/chat/completions", chat("x").replace("MODEL", "g")).headers()
+        .firstValue("x-ratelimit-remaining-requests")).hasValue("1");
+    assertThat(gateway.post("/v1/chat/completions", chat("x").replace("MODEL", "g")).headers()
+        .firstValue("x-ratelimit-remaining-requests")).hasValue("0");
+    HttpResponse<String> third = gateway.post("/v1/chat/completions", chat("x").replace("MODEL", "g"));
+    assertThat(third.statusCode()).isEqualTo(429);
+    assertThat(third.headers().firstValue("retry-after")).isPresent();
+    assertThat(hits("a")).isEqualTo(2);
+
+    var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> gateway.post("/v1/chat/completions", chat("x").replace("MODEL", "s")));
+    Thread.sleep(200);
+    HttpResponse<String> second = gateway.post("/v1/chat/completions", chat("x").replace("MODEL", "s"));
+    assertThat(second.statusCode()).isEqualTo(429);
+    assertThat(first.get().statusCode()).isEqualTo(200);
+  }
+
   private HttpRequest.Builder request(String path, String json) {
     return HttpRequest.newBuilder(URI.create(gateway.url() + path)).timeout(Duration.ofSeconds(30))
         .header("content-type", "application/json").header("authorization", "Bearer " + TestGateway.MASTER_KEY)
