@@ -54,6 +54,7 @@ public final class RoutingInterceptor implements Interceptor {
     private final ProxyCall call;
     private final CallOptions options;
     private final Router.Ask ask;
+    private String resolvedGroup;
 
     Run(ProxyCall call) {
       this.call = call;
@@ -98,8 +99,12 @@ public final class RoutingInterceptor implements Interceptor {
       return configured.isEmpty() ? settings.defaultFallbacks() : configured;
     }
 
+    /** Fallbacks keyed by the requested name, else by the group it resolved to (an alias), else by "*". */
     private List<String> lookup(Map<String, List<String>> map) {
       List<String> l = map.get(call.modelGroup);
+      if (l == null && resolvedGroup != null) {
+        l = map.get(resolvedGroup);
+      }
       return l != null ? l : map.getOrDefault("*", List.of());
     }
 
@@ -111,6 +116,9 @@ public final class RoutingInterceptor implements Interceptor {
       if (g == null) {
         return Future.failedFuture(new UpstreamException(400, "invalid_request_error", "Fallback model group \"" + name
             + "\" is not a model_name of this gateway", null, "model_not_found", null));
+      }
+      if (original) {
+        resolvedGroup = g.name();
       }
       return attempt(g, new HashSet<>(4), 0);
     }
