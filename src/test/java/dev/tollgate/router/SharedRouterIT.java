@@ -90,6 +90,25 @@ class SharedRouterIT {
   }
 
   @Test
+  void latenciesMeasuredByOneGatewaySteerTheOther() throws Exception {
+    upstream.onPost("/slow/v1/chat/completions", rc -> upstream.vertx().setTimer(300, t -> FakeAnswers.ok(rc, "slow")));
+    upstream.onPost("/fast/v1/chat/completions", rc -> FakeAnswers.ok(rc, "fast"));
+    startBoth("model_list:\n" + deployment("slow", "") + deployment("fast", "")
+        + "router_settings:\n  routing_strategy: latency-based-routing\n");
+
+    for (int i = 0; i < 4; i++) { // an unmeasured deployment is tried first, so both get measured
+      one.post("/v1/chat/completions", chat("x").replace("MODEL", "g"));
+    }
+    long slowHits = hits("slow");
+    assertThat(slowHits).isGreaterThanOrEqualTo(1);
+    waitForRefresh();
+    for (int i = 0; i < 5; i++) {
+      assertThat(two.post("/v1/chat/completions", chat("x").replace("MODEL", "g")).body()).contains("fast");
+    }
+    assertThat(hits("slow")).as("gateway two knows the slow deployment from gateway one's measurements").isEqualTo(slowHits);
+  }
+
+  @Test
   void anAnswerCachedByOneGatewayIsServedByTheOtherAndRedisOutagesAreSurvived() throws Exception {
     AtomicInteger n = new AtomicInteger();
     upstream.onPost("/a/v1/chat/completions", rc -> FakeAnswers.ok(rc, "answer " + n.incrementAndGet()));
