@@ -1,5 +1,6 @@
 package dev.tollgate.router;
 
+import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
 import dev.tollgate.provider.Deployment;
@@ -8,6 +9,7 @@ import dev.tollgate.redis.SharedRedis;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -84,7 +86,7 @@ public final class Router implements AutoCloseable {
     }
     Deployment[] bySlot = new Deployment[slotOf.size()];
     for (Deployment d : deployments) {
-      bySlot[slotOf.get(d.id())] = bySlot[slotOf.get(d.id())] == null ? d : bySlot[slotOf.get(d.id())];
+      bySlot[slotOf.get(d.id())] = bySlot[slotOf.get(d.id())] == null ? d : bySlot[slotOf.get(d.id())]; // first of an id
     }
     this.slots = Slots.of(bySlot, prices);
     this.state = new RouterState(List.copyOf(slotOf.keySet()), settings);
@@ -103,7 +105,7 @@ public final class Router implements AutoCloseable {
     wildcards.sort(Comparator.comparingInt((Group g) -> g.name().length()).reversed());
     for (var alias : settings.aliases().entrySet()) {
       if (!groups.containsKey(alias.getValue().group()) && wildcards.isEmpty()) {
-        throw new dev.tollgate.config.ConfigException("router_settings.model_group_alias." + alias.getKey()
+        throw new ConfigException("router_settings.model_group_alias." + alias.getKey()
             + ": \"" + alias.getValue().group() + "\" is not a model_name of model_list");
       }
     }
@@ -226,7 +228,7 @@ public final class Router implements AutoCloseable {
     boolean taggedMatch = false;
     if (settings.tagFiltering()) {
       for (int i = 0; i < n; i++) {
-        if (!ask.tags().isEmpty() && !java.util.Collections.disjoint(g.deployments()[i].tags(), ask.tags())) {
+        if (!ask.tags().isEmpty() && !Collections.disjoint(g.deployments()[i].tags(), ask.tags())) {
           candidates[count++] = i;
           taggedMatch = true;
         }

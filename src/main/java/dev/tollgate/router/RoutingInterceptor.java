@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -219,7 +220,7 @@ public final class RoutingInterceptor implements Interceptor {
 
     private Future<Void> after(long millis) {
       Promise<Void> p = Promise.promise();
-      Vertx vertx = io.vertx.core.Vertx.currentContext() == null ? null : io.vertx.core.Vertx.currentContext().owner();
+      Vertx vertx = Vertx.currentContext() == null ? null : Vertx.currentContext().owner();
       if (vertx == null) {
         return Future.succeededFuture();
       }
@@ -251,17 +252,17 @@ public final class RoutingInterceptor implements Interceptor {
   }
 
   /** What a request asks of the router (body fields and {@code x-litellm-*} headers). */
-  record CallOptions(java.util.OptionalInt numRetries, Duration timeout, List<String> fallbacks, boolean disableFallbacks,
+  record CallOptions(OptionalInt numRetries, Duration timeout, List<String> fallbacks, boolean disableFallbacks,
       List<String> tags, UpstreamException mockFailure) {
 
     static CallOptions of(ProxyCall call) {
       ObjectNode body = call.body;
-      java.util.OptionalInt retries = java.util.OptionalInt.empty();
+      OptionalInt retries = OptionalInt.empty();
       String header = call.requestHeaders.get("x-litellm-num-retries");
       if (header != null && header.trim().matches("\\d{1,3}")) {
-        retries = java.util.OptionalInt.of(Integer.parseInt(header.trim()));
+        retries = OptionalInt.of(Integer.parseInt(header.trim()));
       } else if (body.path("num_retries").canConvertToInt() && body.path("num_retries").asInt() >= 0) {
-        retries = java.util.OptionalInt.of(body.get("num_retries").asInt());
+        retries = OptionalInt.of(body.get("num_retries").asInt());
       }
       Duration timeout = seconds(call.requestHeaders.get("x-litellm-timeout"));
       if (timeout == null && body.path("timeout").isNumber() && body.get("timeout").asDouble() > 0) {

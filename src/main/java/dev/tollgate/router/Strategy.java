@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntToDoubleFunction;
 
 /** LiteLLM's {@code routing_strategy}: how one deployment is chosen among the available ones of a group. */
 public enum Strategy {
@@ -77,7 +78,7 @@ public enum Strategy {
   }
 
   /** The candidate with the lowest score; with a buffer, any within (1 + buffer) × lowest, at random. */
-  private static int lowest(int[] candidates, int n, java.util.function.IntToDoubleFunction score, double buffer) {
+  private static int lowest(int[] candidates, int n, IntToDoubleFunction score, double buffer) {
     double[] scores = new double[n];
     double min = Double.MAX_VALUE;
     for (int i = 0; i < n; i++) {
