@@ -48,7 +48,7 @@ public final class ResponseCache implements Interceptor {
   private CacheStore store;
 
   /** cache_params as read at start. */
-  record Settings(boolean enabled, String type, Optional<String> connection, Duration ttl, String namespace,
+  record Settings(boolean enabled, String type, Optional<String> connection, String password, Duration ttl, String namespace,
       boolean defaultOff, Set<String> callTypes, long maxEntries) {}
 
   private ResponseCache(Settings settings) {
@@ -63,10 +63,9 @@ public final class ResponseCache implements Interceptor {
     if (!type.equals("local") && !type.equals("redis")) {
       throw p.child("type").invalid("\"local\" or \"redis\" (other LiteLLM cache types are not supported)");
     }
-    Optional<String> connection = p.optString("url").or(() -> p.optString("redis_url")).or(() -> p.optString("host").map(host -> {
-      String auth = p.optString("password").map(pw -> ":" + pw + "@").orElse("");
-      return "redis://" + auth + host + ":" + p.optString("port").orElse("6379");
-    }));
+    Optional<String> connection = p.optString("url").or(() -> p.optString("redis_url"))
+        .or(() -> p.optString("host").map(host -> "redis://" + host + ":" + p.optString("port").orElse("6379")));
+    String password = p.optString("password").orElse(null);
     if (enabled && type.equals("redis") && connection.isEmpty() && config.routerSettings().optString("redis_host").isEmpty()
         && config.routerSettings().optString("redis_url").isEmpty() && config.env().get("REDIS_HOST").isEmpty()
         && config.env().get("REDIS_URL").isEmpty()) {
@@ -81,7 +80,7 @@ public final class ResponseCache implements Interceptor {
     List<String> callTypes = p.has("supported_call_types") ? p.stringList("supported_call_types")
         : List.of("completion", "acompletion", "text_completion", "atext_completion", "embedding", "aembedding");
     long max = p.optNonNegativeInt("max_size_in_memory").map(Integer::longValue).orElse(LOCAL_DEFAULT_MAX_ENTRIES);
-    return new ResponseCache(new Settings(enabled, type, connection, ttl, namespace, mode.equals("default_off"),
+    return new ResponseCache(new Settings(enabled, type, connection, password, ttl, namespace, mode.equals("default_off"),
         Set.copyOf(callTypes), max));
   }
 
@@ -91,7 +90,7 @@ public final class ResponseCache implements Interceptor {
     if (settings.enabled()) {
       if (settings.type().equals("redis")) {
         SharedRedis redis = settings.connection().map(c -> {
-          SharedRedis own = SharedRedis.connect(vertx, c);
+          SharedRedis own = SharedRedis.connect(vertx, c, settings.password());
           resources.add(own);
           return own;
         }).or(() -> shared).orElseThrow();

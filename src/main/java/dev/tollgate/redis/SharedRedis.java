@@ -76,8 +76,16 @@ public final class SharedRedis implements AutoCloseable {
 
   /** For tests and tools: a Redis at a connection string. */
   public static SharedRedis connect(Vertx vertx, String connectionString) {
-    return new SharedRedis(vertx, new RedisOptions().setConnectionString(connectionString).setMaxPoolSize(16)
-        .setMaxPoolWaiting(1024), redacted(connectionString));
+    return connect(vertx, connectionString, null);
+  }
+
+  /** A Redis at a connection string, with a password kept out of the URL (any characters allowed). */
+  public static SharedRedis connect(Vertx vertx, String connectionString, String password) {
+    RedisOptions options = new RedisOptions().setConnectionString(connectionString).setMaxPoolSize(16).setMaxPoolWaiting(1024);
+    if (password != null) {
+      options.setPassword(password);
+    }
+    return new SharedRedis(vertx, options, redacted(connectionString));
   }
 
   public boolean available() {

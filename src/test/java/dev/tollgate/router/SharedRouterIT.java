@@ -113,7 +113,8 @@ class SharedRouterIT {
     AtomicInteger n = new AtomicInteger();
     upstream.onPost("/a/v1/chat/completions", rc -> FakeAnswers.ok(rc, "answer " + n.incrementAndGet()));
     startBoth("model_list:\n" + deployment("a", "")
-        + "litellm_settings:\n  cache: true\n  cache_params:\n    type: redis\nrouter_settings:\n");
+        + "litellm_settings:\n  cache: true\n  cache_params:\n    type: redis\n    host: 127.0.0.1\n    port: " + redis.port()
+        + "\nrouter_settings:\n");
 
     HttpResponse<String> first = one.post("/v1/chat/completions", chat("cache me").replace("MODEL", "g"));
     assertThat(first.body()).contains("answer 1");
