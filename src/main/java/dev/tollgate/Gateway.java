@@ -2,6 +2,7 @@ package dev.tollgate;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.auth.MasterKeyAuthenticator;
+import dev.tollgate.cache.ResponseCache;
 import dev.tollgate.call.Interceptor;
 import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
@@ -9,6 +10,7 @@ import dev.tollgate.config.GatewayConfig;
 import dev.tollgate.json.Json;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
+import dev.tollgate.redis.SharedRedis;
 import dev.tollgate.router.Router;
 import dev.tollgate.server.GatewayVerticle;
 import dev.tollgate.server.ServerSettings;
@@ -19,6 +21,7 @@ import io.vertx.core.VertxOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,13 +53,21 @@ public final class Gateway {
     List<Deployment> deployments = Deployments.fromConfig(config);
     ServerSettings settings = ServerSettings.from(config, host, port, detailedDebug);
     MasterKeyAuthenticator auth = masterKey(config);
-    Router router = new Router(deployments);
+    Router router = Router.fromConfig(config, deployments);
+    ResponseCache cache = ResponseCache.fromConfig(config);
     // The request path after authentication, in order; routing and the provider call come last.
     List<Interceptor> interceptors = new ArrayList<>();
     // Routes of other parts (admin API, metrics, UI), added to every event loop's router.
     List<GatewayVerticle.RouteContributor> routes = new ArrayList<>();
     // Closed, in reverse order, after the HTTP servers drained (pools, clients, spend writers).
     List<AutoCloseable> resources = new ArrayList<>();
+    int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+    Optional<SharedRedis> redis = SharedRedis.fromConfig(vertx, config);
+    redis.ifPresent(r -> router.share(vertx, r));
+    resources.addAll(redis.stream().toList());
+    resources.add(router);
+    cache.start(vertx, redis, interceptors, routes, resources);
     GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, auth, List.copyOf(interceptors),
         Gateway::readinessDetails, UpstreamClientOptions.fromEnvironment(config.env()), List.copyOf(routes));
 
@@ -64,18 +75,22 @@ public final class Gateway {
       log.warn("config: {} is not implemented by Tollgate yet and is ignored", ignored);
     }
 
-    int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
     List<GatewayVerticle> servers = new ArrayList<>();
     try {
-      GatewayVerticle first = new GatewayVerticle(shared, port);
+      // Vert.x shares one listening socket among the servers of one port; for a random port that
+      // takes a negative port number (0 would give every event loop its own random port)
+      int listenPort = port == 0 ? -1 : port;
+      GatewayVerticle first = new GatewayVerticle(shared, listenPort);
       await(vertx.deployVerticle(first));
       servers.add(first);
       int actualPort = first.actualPort();
       for (int i = 1; i < loops; i++) {
-        GatewayVerticle v = new GatewayVerticle(shared, actualPort);
+        GatewayVerticle v = new GatewayVerticle(shared, listenPort);
         await(vertx.deployVerticle(v));
         servers.add(v);
+        if (v.actualPort() != actualPort) {
+          throw new IllegalStateException("event loop " + i + " listens on port " + v.actualPort() + ", not " + actualPort);
+        }
       }
       Gateway gateway = new Gateway(vertx, servers, actualPort, settings, resources);
       log.info("Tollgate {} ready on http://{}:{} in {} ms, serving {} model(s){}", Version.VERSION, host, actualPort,

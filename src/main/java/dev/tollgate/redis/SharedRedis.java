@@ -12,9 +12,11 @@ import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,8 +76,16 @@ public final class SharedRedis implements AutoCloseable {
 
   /** For tests and tools: a Redis at a connection string. */
   public static SharedRedis connect(Vertx vertx, String connectionString) {
-    return new SharedRedis(vertx, new RedisOptions().setConnectionString(connectionString).setMaxPoolSize(16)
-        .setMaxPoolWaiting(1024), redacted(connectionString));
+    return connect(vertx, connectionString, null);
+  }
+
+  /** A Redis at a connection string, with a password kept out of the URL (any characters allowed). */
+  public static SharedRedis connect(Vertx vertx, String connectionString, String password) {
+    RedisOptions options = new RedisOptions().setConnectionString(connectionString).setMaxPoolSize(16).setMaxPoolWaiting(1024);
+    if (password != null) {
+      options.setPassword(password);
+    }
+    return new SharedRedis(vertx, options, redacted(connectionString));
   }
 
   public boolean available() {
@@ -92,11 +102,20 @@ public final class SharedRedis implements AutoCloseable {
 
   /** Sends a command, or fails at once while Redis is known to be down. */
   public Future<Response> send(Request request) {
+    return guarded(() -> client.send(request));
+  }
+
+  /** Sends several commands in one round trip (pipelined), under the same circuit breaker. */
+  public Future<List<Response>> batch(List<Request> requests) {
+    return guarded(() -> client.batch(requests));
+  }
+
+  private <T> Future<T> guarded(Supplier<Future<T>> command) {
     if (open.get()) {
       if (System.currentTimeMillis() < retryAtMillis.get() || !probing.compareAndSet(false, true)) {
         return Future.failedFuture(new UnavailableException("Redis (" + description + ") is unavailable"));
       }
-      return timed(client.send(request)).andThen(ar -> {
+      return timed(command.get()).andThen(ar -> {
         probing.set(false);
         if (ar.succeeded()) {
           close(true);
@@ -105,15 +124,15 @@ public final class SharedRedis implements AutoCloseable {
         }
       });
     }
-    return timed(client.send(request)).onFailure(this::trip);
+    return timed(command.get()).onFailure(this::trip);
   }
 
   public Future<Response> ping() {
     return send(Request.cmd(Command.PING));
   }
 
-  private Future<Response> timed(Future<Response> f) {
-    Promise<Response> p = Promise.promise();
+  private <T> Future<T> timed(Future<T> f) {
+    Promise<T> p = Promise.promise();
     long timer = vertx.setTimer(COMMAND_TIMEOUT.toMillis(), id -> p.tryFail(new UnavailableException(
         "Redis (" + description + ") did not answer within " + COMMAND_TIMEOUT.toMillis() + " ms")));
     f.onComplete(ar -> {

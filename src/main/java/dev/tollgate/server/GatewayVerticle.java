@@ -68,7 +68,7 @@ public final class GatewayVerticle extends VerticleBase {
     http = vertx.createHttpClient(shared.upstreamOptions(), new PoolOptions().setHttp1MaxSize(2048).setMaxWaitQueueSize(-1));
     ProviderRegistry providers = new ProviderRegistry(new ProviderContext(vertx, http));
     List<Interceptor> steps = new ArrayList<>(shared.interceptors());
-    steps.add(new RoutingInterceptor(shared.router(), providers, shared.settings().numRetries()));
+    steps.add(new RoutingInterceptor(shared.router(), providers));
     ProxyHandler proxy = new ProxyHandler(shared.router(), Interceptor.chain(steps));
     ModelsHandler models = new ModelsHandler(shared.router());
     HealthHandler health = new HealthHandler(shared.router(), providers, shared.readinessDetails());

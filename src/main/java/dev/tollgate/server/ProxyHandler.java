@@ -138,7 +138,8 @@ final class ProxyHandler {
         .add("x-litellm-version", Version.VERSION)
         .add("x-litellm-response-duration-ms", millis(totalNanos))
         .add("x-litellm-overhead-duration-ms", millis(Math.max(0, totalNanos - call.upstreamNanos)))
-        .add("x-litellm-attempted-retries", Integer.toString(call.attemptedRetries));
+        .add("x-litellm-attempted-retries", Integer.toString(call.attemptedRetries))
+        .add("x-litellm-attempted-fallbacks", Integer.toString(call.attemptedFallbacks));
     if (call.deployment != null) {
       response.headers().add("x-litellm-model-id", call.deployment.id());
       if (call.deployment.apiBase() != null) {
