@@ -50,8 +50,12 @@ public final class GatewayVerticle extends VerticleBase {
     void register(io.vertx.ext.web.Router web, RouteSupport support);
   }
 
-  /** The handlers a contributed route may put in front of its own: authentication and body reading. */
-  public record RouteSupport(Handler<RoutingContext> authenticated, Handler<RoutingContext> adminOnly, BodyHandler body) {}
+  /**
+   * The handlers a contributed route may put in front of its own: authentication and body reading;
+   * and this event loop's request path (interceptors, routing, providers) for routes that proxy calls.
+   */
+  public record RouteSupport(Handler<RoutingContext> authenticated, Handler<RoutingContext> adminOnly, BodyHandler body,
+      Interceptor.Chain proxyChain) {}
 
   private final Shared shared;
   private final int port;
@@ -69,7 +73,8 @@ public final class GatewayVerticle extends VerticleBase {
     ProviderRegistry providers = new ProviderRegistry(new ProviderContext(vertx, http));
     List<Interceptor> steps = new ArrayList<>(shared.interceptors());
     steps.add(new RoutingInterceptor(shared.router(), providers, shared.settings().numRetries()));
-    ProxyHandler proxy = new ProxyHandler(shared.router(), Interceptor.chain(steps));
+    Interceptor.Chain chain = Interceptor.chain(steps);
+    ProxyHandler proxy = new ProxyHandler(shared.router(), chain);
     ModelsHandler models = new ModelsHandler(shared.router());
     HealthHandler health = new HealthHandler(shared.router(), providers, shared.readinessDetails());
     AuthHandler auth = new AuthHandler(shared.authenticator(), false);
@@ -95,7 +100,7 @@ public final class GatewayVerticle extends VerticleBase {
       proxyRoute(web, prefix + "/completions", body, auth, proxy, Endpoint.COMPLETIONS);
       proxyRoute(web, prefix + "/embeddings", body, auth, proxy, Endpoint.EMBEDDINGS);
     }
-    RouteSupport support = new RouteSupport(auth, admin, body);
+    RouteSupport support = new RouteSupport(auth, admin, body, chain);
     for (RouteContributor contributor : shared.extraRoutes()) {
       contributor.register(web, support);
     }

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * The OpenAI endpoints (chat, completions, embeddings): parse and check the request, send it down
  * the interceptor chain, and write what comes back — a JSON body, an SSE stream, or an error.
  */
-final class ProxyHandler {
+public final class ProxyHandler {
   private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
 
   private final Router router;
@@ -72,7 +72,7 @@ final class ProxyHandler {
     }
     JsonNode streamFlag = body.get("stream");
     boolean stream = endpoint != Endpoint.EMBEDDINGS && streamFlag != null && streamFlag.asBoolean(false);
-    Principal principal = rc.get(AuthHandler.PRINCIPAL);
+    Principal principal = principal(rc);
     ProxyCall call = new ProxyCall(newCallId(), endpoint, modelGroup, body, stream, principal, rc.request().headers(), start);
     HttpServerResponse response = rc.response();
     response.closeHandler(v -> {
@@ -113,15 +113,7 @@ final class ProxyHandler {
   }
 
   private static void fail(HttpServerResponse response, ProxyCall call, Throwable cause) {
-    ApiError error;
-    if (cause instanceof UpstreamException ue) {
-      error = ApiError.from(ue);
-    } else if (cause instanceof ApiException ae) {
-      error = ae.error();
-    } else {
-      log.error("call {} failed unexpectedly", call.callId, cause);
-      error = ApiError.of(500, "Internal error in the gateway (call id " + call.callId + ")");
-    }
+    ApiError error = errorOf(call, cause);
     if (!response.closed() && !response.headWritten()) {
       addCallHeaders(response, call);
       error.writeTo(response);
@@ -129,8 +121,24 @@ final class ProxyHandler {
     call.complete(new ProxyCall.Outcome(error.status(), null, error, false));
   }
 
+  /** The error the client gets for a failed call (upstream errors as mapped, anything unexpected as a 500). */
+  public static ApiError errorOf(ProxyCall call, Throwable cause) {
+    if (cause instanceof UpstreamException ue) {
+      return ApiError.from(ue);
+    } else if (cause instanceof ApiException ae) {
+      return ae.error();
+    }
+    log.error("call {} failed unexpectedly", call.callId, cause);
+    return ApiError.of(500, "Internal error in the gateway (call id " + call.callId + ")");
+  }
+
+  /** Who is calling, as the authentication handler in front of the route found. */
+  public static Principal principal(RoutingContext rc) {
+    return rc.get(AuthHandler.PRINCIPAL);
+  }
+
   /** The {@code x-litellm-*} headers LiteLLM's users already read. */
-  private static void addCallHeaders(HttpServerResponse response, ProxyCall call) {
+  public static void addCallHeaders(HttpServerResponse response, ProxyCall call) {
     long totalNanos = System.nanoTime() - call.startNanos;
     response.headers()
         .add("x-litellm-call-id", call.callId)
@@ -199,7 +207,7 @@ final class ProxyHandler {
   }
 
   /** A random v4 UUID without SecureRandom's lock on the hot path; call ids need uniqueness, not secrecy. */
-  private static String newCallId() {
+  public static String newCallId() {
     ThreadLocalRandom r = ThreadLocalRandom.current();
     long hi = (r.nextLong() & ~0xF000L) | 0x4000L;
     long lo = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;

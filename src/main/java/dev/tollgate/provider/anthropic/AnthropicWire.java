@@ -85,10 +85,14 @@ public final class AnthropicWire {
     };
   }
 
-  /** {@code {"type":"error","error":{"type","message"}}} */
-  public static ObjectNode errorBody(int status, String message) {
+  /**
+   * {@code {"type":"error","error":{"type","message"}}}; {@code code} is the Anthropic error type
+   * when the error came from Anthropic (kept as the OpenAI error's code), else null.
+   */
+  public static ObjectNode errorBody(int status, String code, String message) {
     ObjectNode root = Json.object().put("type", "error");
-    root.putObject("error").put("type", errorType(status)).put("message", message);
+    String type = code != null && code.endsWith("_error") ? code : errorType(status);
+    root.putObject("error").put("type", type).put("message", message);
     return root;
   }
 

@@ -1,0 +1,185 @@
+package dev.tollgate.messages;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.call.ApiError;
+import dev.tollgate.call.ApiException;
+import dev.tollgate.call.Interceptor;
+import dev.tollgate.call.ProxyCall;
+import dev.tollgate.call.Usage;
+import dev.tollgate.json.Json;
+import dev.tollgate.provider.Deployment;
+import dev.tollgate.provider.Endpoint;
+import dev.tollgate.provider.ProviderReply;
+import dev.tollgate.provider.TokenEstimate;
+import dev.tollgate.provider.anthropic.AnthropicProvider;
+import dev.tollgate.provider.anthropic.AnthropicWire;
+import dev.tollgate.router.Router;
+import dev.tollgate.server.ProxyHandler;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
+
+/**
+ * {@code POST /v1/messages}: Anthropic's Messages API in front of every model. A model group made
+ * only of Anthropic deployments gets the request as it came ({@link Endpoint#MESSAGES}); any other
+ * gets it translated to an OpenAI chat call and answers translated back, streams included. Both
+ * go down the same interceptor chain as the OpenAI routes (routing, retries, limits, accounting).
+ */
+final class MessagesHandler {
+  private final Router router;
+  private final Interceptor.Chain chain;
+
+  MessagesHandler(Router router, Interceptor.Chain chain) {
+    this.router = router;
+    this.chain = chain;
+  }
+
+  void messages(RoutingContext rc) {
+    long start = System.nanoTime();
+    HttpServerResponse response = rc.response();
+    ObjectNode body;
+    List<Deployment> group;
+    try {
+      body = parse(rc.body().buffer());
+      group = group(body);
+    } catch (ApiException e) {
+      writeError(response, e.error());
+      return;
+    }
+    String model = body.get("model").asText();
+    boolean stream = body.path("stream").asBoolean(false);
+    boolean nativeCall = !body.has("mock_response")
+        && group.stream().allMatch(d -> d.family().name().equals("anthropic") && d.mockResponse().isEmpty());
+    ObjectNode callBody;
+    try {
+      callBody = nativeCall ? nativeBody(rc, body) : MessagesRequest.toOpenAi(body);
+    } catch (ApiException e) {
+      writeError(response, e.error());
+      return;
+    }
+    ProxyCall call = new ProxyCall(ProxyHandler.newCallId(), nativeCall ? Endpoint.MESSAGES : Endpoint.CHAT, model,
+        callBody, stream, ProxyHandler.principal(rc), rc.request().headers(), start);
+    response.closeHandler(v -> {
+      if (!response.ended()) {
+        call.cancellation.cancel();
+        call.complete(new ProxyCall.Outcome(499, null, null, true));
+      }
+    });
+    Future<ProviderReply> reply;
+    try {
+      reply = chain.proceed(call);
+    } catch (RuntimeException e) {
+      reply = Future.failedFuture(e);
+    }
+    reply.onComplete(ar -> {
+      if (ar.failed()) {
+        ApiError error = ProxyHandler.errorOf(call, ar.cause());
+        if (!response.closed() && !response.headWritten()) {
+          ProxyHandler.addCallHeaders(response, call);
+          writeError(response, error);
+        }
+        call.complete(new ProxyCall.Outcome(error.status(), null, error, false));
+        return;
+      }
+      ProviderReply result = ar.result();
+      if (response.closed()) {
+        if (result instanceof ProviderReply.Streaming s) {
+          s.chunks().cancel();
+        }
+        return;
+      }
+      ProxyHandler.addCallHeaders(response, call);
+      response.headers().addAll(result.headers());
+      switch (result) {
+        case ProviderReply.Complete c -> complete(response, call, c.body(), nativeCall, model);
+        case ProviderReply.Streaming s -> (nativeCall ? new NativeEventWriter(response, call)
+            : new TranslatedEventWriter(response, call, model)).start(s.chunks());
+      }
+    });
+  }
+
+  /** {@code POST /v1/messages/count_tokens}: an estimate (no tokenizer call), {@code {"input_tokens": N}}. */
+  void countTokens(RoutingContext rc) {
+    try {
+      ObjectNode body = parse(rc.body().buffer());
+      int tokens = TokenEstimate.ofRequest(MessagesRequest.toOpenAi(body));
+      rc.response().putHeader("content-type", "application/json")
+          .end(Json.buffer(Json.object().put("input_tokens", tokens)));
+    } catch (ApiException e) {
+      writeError(rc.response(), e.error());
+    }
+  }
+
+  private static void complete(HttpServerResponse response, ProxyCall call, Buffer body, boolean nativeCall, String model) {
+    JsonNode parsed = Json.tryParse(body);
+    if (parsed == null) {
+      ApiError error = ApiError.of(502, "the model answered with something that is not JSON");
+      writeError(response, error);
+      call.complete(new ProxyCall.Outcome(502, null, error, false));
+      return;
+    }
+    Buffer out;
+    if (nativeCall) {
+      call.usage = MessagesResponse.usage(parsed.path("usage"));
+      out = body;
+    } else {
+      call.usage = Usage.of(parsed);
+      out = Json.buffer(MessagesResponse.fromOpenAi(parsed, model));
+    }
+    response.putHeader("content-type", "application/json").end(out);
+    call.complete(new ProxyCall.Outcome(200, body, null, false));
+  }
+
+  /** The request as the Anthropic deployment gets it, with what the gateway's own handling would drop kept aside. */
+  private static ObjectNode nativeBody(RoutingContext rc, ObjectNode body) {
+    ObjectNode extras = Json.object();
+    String beta = rc.request().getHeader("anthropic-beta");
+    if (beta != null) {
+      extras.put("anthropic_beta", beta);
+    }
+    if (body.has("metadata")) {
+      extras.set("metadata", body.get("metadata"));
+    }
+    if (!extras.isEmpty()) {
+      body.set(AnthropicProvider.NATIVE_EXTRAS, extras);
+    }
+    return body;
+  }
+
+  private List<Deployment> group(ObjectNode body) {
+    JsonNode model = body.get("model");
+    if (model == null || !model.isTextual() || model.asText().isBlank()) {
+      throw new ApiException(ApiError.badRequest("model: field required (one of " + router.modelNames() + ")", "model"));
+    }
+    JsonNode messages = body.get("messages");
+    if (messages == null || !messages.isArray() || messages.isEmpty()) {
+      throw new ApiException(ApiError.badRequest("messages: a non-empty list of {role, content} is required", "messages"));
+    }
+    return router.group(model.asText()).orElseThrow(() -> new ApiException(new ApiError(404, "invalid_request_error",
+        "model: " + model.asText() + " is not served here. Available models: " + String.join(", ", router.modelNames()),
+        "model", "model_not_found", null)));
+  }
+
+  private static ObjectNode parse(Buffer raw) {
+    JsonNode node = raw == null || raw.length() == 0 ? null : Json.tryParse(raw);
+    if (node instanceof ObjectNode obj) {
+      return obj;
+    }
+    throw new ApiException(ApiError.badRequest("The request body must be a JSON object (Anthropic's Messages request)", null));
+  }
+
+  /** Anthropic's error shape, {@code {"type":"error","error":{"type","message"}}}, with the status. */
+  static void writeError(HttpServerResponse response, ApiError error) {
+    if (response.headWritten() || response.ended() || response.closed()) {
+      return;
+    }
+    response.setStatusCode(error.status()).putHeader("content-type", "application/json");
+    if (error.retryAfter() != null) {
+      response.putHeader("retry-after", Long.toString(Math.max(1, (error.retryAfter().toMillis() + 999) / 1000)));
+    }
+    response.end(Json.buffer(AnthropicWire.errorBody(error.status(), error.code(), error.message())));
+  }
+}
