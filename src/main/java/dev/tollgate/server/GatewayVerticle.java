@@ -73,8 +73,7 @@ public final class GatewayVerticle extends VerticleBase {
     ProviderRegistry providers = new ProviderRegistry(new ProviderContext(vertx, http));
     List<Interceptor> steps = new ArrayList<>(shared.interceptors());
     steps.add(new RoutingInterceptor(shared.router(), providers, shared.settings().numRetries()));
-    Interceptor.Chain chain = Interceptor.chain(steps);
-    ProxyHandler proxy = new ProxyHandler(shared.router(), chain);
+    ProxyHandler proxy = new ProxyHandler(shared.router(), Interceptor.chain(steps));
     ModelsHandler models = new ModelsHandler(shared.router());
     HealthHandler health = new HealthHandler(shared.router(), providers, shared.readinessDetails());
     AuthHandler auth = new AuthHandler(shared.authenticator(), false);
@@ -100,7 +99,7 @@ public final class GatewayVerticle extends VerticleBase {
       proxyRoute(web, prefix + "/completions", body, auth, proxy, Endpoint.COMPLETIONS);
       proxyRoute(web, prefix + "/embeddings", body, auth, proxy, Endpoint.EMBEDDINGS);
     }
-    RouteSupport support = new RouteSupport(auth, admin, body, chain);
+    RouteSupport support = new RouteSupport(auth, admin, body, Interceptor.chain(steps));
     for (RouteContributor contributor : shared.extraRoutes()) {
       contributor.register(web, support);
     }
