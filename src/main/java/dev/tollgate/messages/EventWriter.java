@@ -64,9 +64,21 @@ abstract class EventWriter implements ChunkStream.Listener {
     call.complete(new ProxyCall.Outcome(200, null, null, false));
   }
 
+  /** Stops reading the upstream and ends the client's stream with an error. */
+  protected final void fail(UpstreamException e) {
+    stream.cancel();
+    onError(e);
+  }
+
+  /** Before anything was written the client still gets a proper HTTP error; after, an {@code error} event. */
   @Override
   public void onError(UpstreamException e) {
     ApiError error = ApiError.from(e);
+    if (!response.headWritten()) {
+      MessagesHandler.writeError(response, error);
+      call.complete(new ProxyCall.Outcome(error.status(), null, error, false));
+      return;
+    }
     write("error", AnthropicWire.errorBody(error.status(), error.code(), error.message()));
     if (!response.closed()) {
       response.end();

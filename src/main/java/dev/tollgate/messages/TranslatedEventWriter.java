@@ -6,6 +6,8 @@ import dev.tollgate.call.ProxyCall;
 import dev.tollgate.call.Usage;
 import dev.tollgate.json.Json;
 import dev.tollgate.provider.TokenEstimate;
+import dev.tollgate.provider.UpstreamErrors;
+import dev.tollgate.provider.UpstreamException;
 import dev.tollgate.provider.anthropic.AnthropicWire;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -39,7 +41,13 @@ final class TranslatedEventWriter extends EventWriter {
   public void onChunk(Buffer json) {
     call.chunkSent(json);
     JsonNode chunk = Json.tryParse(json);
-    if (chunk == null) {
+    if (chunk == null || !chunk.isObject()) {
+      fail(UpstreamException.unreachable("the model's stream sent a chunk that is not JSON: "
+          + (json.length() > 120 ? json.getString(0, 120) + "..." : json.toString())));
+      return;
+    }
+    if (chunk.has("error")) {
+      fail(UpstreamErrors.fromResponse("upstream", 500, null, json));
       return;
     }
     if (chunk.path("usage").isObject()) {
@@ -85,8 +93,11 @@ final class TranslatedEventWriter extends EventWriter {
 
   @Override
   public void onEnd() {
-    if (!started) {
-      messageStart("gateway");
+    if (finishReason == null) {
+      // every complete OpenAI stream ends its choice with a finish_reason; without one it was cut off
+      onError(UpstreamException.unreachable(started ? "the model's stream ended without a finish_reason (truncated)"
+          : "the model's stream ended without any chunk"));
+      return;
     }
     closeBlock();
     ObjectNode delta = Json.object().put("type", "message_delta");

@@ -1,0 +1,228 @@
+package dev.tollgate.messages;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.anthropic.client.AnthropicClient;
+import com.anthropic.client.okhttp.AnthropicOkHttpClient;
+import com.anthropic.core.JsonValue;
+import com.anthropic.core.http.StreamResponse;
+import com.anthropic.errors.InternalServerException;
+import com.anthropic.errors.NotFoundException;
+import com.anthropic.errors.UnauthorizedException;
+import com.anthropic.helpers.MessageAccumulator;
+import com.anthropic.models.ErrorType;
+import com.anthropic.models.messages.ContentBlock;
+import com.anthropic.models.messages.ContentBlockParam;
+import com.anthropic.models.messages.Message;
+import com.anthropic.models.messages.MessageCountTokensParams;
+import com.anthropic.models.messages.MessageCreateParams;
+import com.anthropic.models.messages.Metadata;
+import com.anthropic.models.messages.RawMessageStreamEvent;
+import com.anthropic.models.messages.StopReason;
+import com.anthropic.models.messages.Tool;
+import com.anthropic.models.messages.ToolResultBlockParam;
+import com.anthropic.models.messages.ToolUseBlock;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.testing.FakeAnthropic;
+import dev.tollgate.testing.FakeUpstream;
+import dev.tollgate.testing.ScriptedOpenAi;
+import dev.tollgate.testing.TestGateway;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The official Anthropic SDK against {@code /v1/messages}, with an OpenAI model and with an Anthropic model behind it. */
+class MessagesApiTest {
+  static FakeUpstream upstream;
+  static TestGateway gateway;
+  static AnthropicClient client;
+
+  @BeforeAll
+  static void start() {
+    upstream = FakeUpstream.start();
+    upstream.onPost("/text/chat/completions", ScriptedOpenAi.answer("Hello from GPT", null, "stop"));
+    upstream.onPost("/tools/chat/completions", ScriptedOpenAi.answer(null, ScriptedOpenAi.toolCalls(
+        "call_1", "weather", "{\"city\":\"Paris\"}", "call_2", "weather", "{\"city\":\"Rome\"}"), "tool_calls"));
+    upstream.onPost("/e500/chat/completions", rc -> rc.response().setStatusCode(500).putHeader("content-type", "application/json")
+        .end("{\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\"}}"));
+    upstream.onPost("/badchunk/chat/completions", rc -> rc.response().putHeader("content-type", "text/event-stream")
+        .end("data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: {not json\n\n"));
+    upstream.onPost("/truncated/chat/completions", rc -> rc.response().putHeader("content-type", "text/event-stream")
+        .end("data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"));
+    upstream.onPost("/html/chat/completions", rc -> rc.response().putHeader("content-type", "text/html").end("<html>login</html>"));
+    upstream.onPost("/native/v1/messages", FakeAnthropic.answer(FakeAnthropic.message("end_turn", 9, 3, FakeAnthropic.text("Native hello"))));
+    gateway = TestGateway.start(("model_list:\n"
+        + openAi("gpt", "text") + openAi("gpt-tools", "tools") + openAi("gpt-down", "e500") + openAi("gpt-badchunk", "badchunk")
+        + openAi("gpt-truncated", "truncated") + openAi("gpt-html", "html")
+        + "  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-opus-4\n      api_base: URL/native\n"
+        + "      api_key: sk-ant-native\n").replace("URL", upstream.url()));
+    client = AnthropicOkHttpClient.builder().baseUrl(gateway.url()).apiKey(TestGateway.MASTER_KEY).maxRetries(0).build();
+  }
+
+  private static String openAi(String name, String path) {
+    return "  - model_name: " + name + "\n    litellm_params:\n      model: openai/gpt-4o-mini\n      api_base: URL/" + path
+        + "\n      api_key: sk-openai\n";
+  }
+
+  @AfterAll
+  static void stop() {
+    client.close();
+    gateway.close();
+    upstream.close();
+  }
+
+  private static JsonNode lastUpstreamBody() throws Exception {
+    return FakeAnthropic.JSON.readTree(upstream.last().bodyString());
+  }
+
+  @Test
+  void anOpenAiModelAnswersAMessagesRequest() throws Exception {
+    Message reply = client.messages().create(MessageCreateParams.builder().model("gpt").maxTokens(256)
+        .system("Be brief.").addUserMessage("Hi").stopSequences(List.of("END")).putAdditionalBodyProperty("temperature", JsonValue.from(0.3))
+        .metadata(Metadata.builder().userId("u-1").build()).build());
+
+    assertThat(reply.content()).hasSize(1);
+    assertThat(reply.content().get(0).asText().text()).isEqualTo("Hello from GPT");
+    assertThat(reply.stopReason()).hasValue(StopReason.END_TURN);
+    assertThat(reply.model().asString()).isEqualTo("gpt");
+    assertThat(reply.usage().inputTokens()).isEqualTo(10); // 12 prompt tokens, 2 of them cached
+    assertThat(reply.usage().cacheReadInputTokens()).hasValue(2L);
+    assertThat(reply.usage().outputTokens()).isEqualTo(7);
+
+    JsonNode sent = lastUpstreamBody();
+    assertThat(upstream.last().headers().get("authorization")).isEqualTo("Bearer sk-openai");
+    assertThat(sent.path("model").asText()).isEqualTo("gpt-4o-mini");
+    assertThat(sent.path("messages").get(0).path("role").asText()).isEqualTo("system");
+    assertThat(sent.path("messages").get(0).path("content").asText()).isEqualTo("Be brief.");
+    assertThat(sent.path("messages").get(1).path("content").asText()).isEqualTo("Hi");
+    assertThat(sent.path("max_tokens").asInt()).isEqualTo(256);
+    assertThat(sent.path("stop").get(0).asText()).isEqualTo("END");
+    assertThat(sent.path("user").asText()).isEqualTo("u-1");
+  }
+
+  @Test
+  void anOpenAiStreamBecomesAnthropicEvents() {
+    MessageAccumulator acc = MessageAccumulator.create();
+    List<String> types = new ArrayList<>();
+    try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(MessageCreateParams.builder()
+        .model("gpt").maxTokens(100).addUserMessage("Hi").build())) {
+      stream.stream().forEach(e -> {
+        acc.accumulate(e);
+        types.add(e.isMessageStart() ? "start" : e.isMessageStop() ? "stop" : e.isContentBlockDelta() ? "delta" : "other");
+      });
+    }
+    Message m = acc.message();
+    assertThat(m.content().get(0).asText().text()).isEqualTo("Hello from GPT");
+    assertThat(m.stopReason()).hasValue(StopReason.END_TURN);
+    assertThat(m.usage().outputTokens()).isEqualTo(7);
+    assertThat(types.get(0)).isEqualTo("start");
+    assertThat(types.get(types.size() - 1)).isEqualTo("stop");
+    assertThat(types.stream().filter("delta"::equals).count()).isEqualTo(3); // one per streamed word
+  }
+
+  @Test
+  void toolCallsStreamAsToolUseBlocksAndResultsGoBackAsToolMessages() throws Exception {
+    Tool weather = Tool.builder().name("weather").description("Weather for a city")
+        .inputSchema(Tool.InputSchema.builder().properties(JsonValue.from(Map.of("city", Map.of("type", "string"))))
+            .required(List.of("city")).build()).build();
+    MessageCreateParams first = MessageCreateParams.builder().model("gpt-tools").maxTokens(200)
+        .addUserMessage("Weather in Paris and Rome?").addTool(weather).build();
+    MessageAccumulator acc = MessageAccumulator.create();
+    try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(first)) {
+      stream.stream().forEach(acc::accumulate);
+    }
+    Message m = acc.message();
+    assertThat(m.stopReason()).hasValue(StopReason.TOOL_USE);
+    List<ToolUseBlock> uses = m.content().stream().filter(ContentBlock::isToolUse).map(ContentBlock::asToolUse).toList();
+    assertThat(uses).extracting(ToolUseBlock::id).containsExactly("call_1", "call_2");
+    assertThat(uses.get(1)._input().convert(Map.class)).isEqualTo(Map.of("city", "Rome"));
+    JsonNode sentTools = lastUpstreamBody().path("tools");
+    assertThat(sentTools.get(0).path("function").path("parameters").path("required").get(0).asText()).isEqualTo("city");
+
+    client.messages().create(first.toBuilder().addMessage(m).addUserMessageOfContentBlockParams(List.of(
+            ContentBlockParam.ofToolResult(ToolResultBlockParam.builder().toolUseId("call_1").content("18C").build()),
+            ContentBlockParam.ofToolResult(ToolResultBlockParam.builder().toolUseId("call_2").content("24C").build())))
+        .build());
+    JsonNode history = lastUpstreamBody().path("messages");
+    assertThat(history.get(1).path("tool_calls").get(1).path("function").path("arguments").asText()).contains("Rome");
+    assertThat(history.get(2).path("role").asText()).isEqualTo("tool");
+    assertThat(history.get(2).path("tool_call_id").asText()).isEqualTo("call_1");
+    assertThat(history.get(3).path("content").asText()).isEqualTo("24C");
+  }
+
+  @Test
+  void anAnthropicModelGetsTheRequestAsItCame() throws Exception {
+    Message reply = client.messages().create(MessageCreateParams.builder().model("claude").maxTokens(64).addUserMessage("Hi")
+        .metadata(Metadata.builder().userId("u-9").build())
+        .putAdditionalHeader("anthropic-beta", "prompt-caching-2024-07-31")
+        .putAdditionalBodyProperty("top_k", JsonValue.from(5)).build());
+    assertThat(reply.content().get(0).asText().text()).isEqualTo("Native hello");
+    assertThat(reply.usage().inputTokens()).isEqualTo(9);
+
+    FakeUpstream.Recorded sent = upstream.last();
+    assertThat(sent.path()).isEqualTo("/native/v1/messages");
+    assertThat(sent.headers().get("x-api-key")).isEqualTo("sk-ant-native");
+    assertThat(sent.headers().get("anthropic-beta")).isEqualTo("prompt-caching-2024-07-31");
+    JsonNode body = lastUpstreamBody();
+    assertThat(body.path("model").asText()).isEqualTo("claude-opus-4");
+    assertThat(body.path("top_k").asInt()).isEqualTo(5);
+    assertThat(body.path("metadata").path("user_id").asText()).isEqualTo("u-9");
+    assertThat(body.has(dev.tollgate.provider.anthropic.AnthropicProvider.NATIVE_EXTRAS)).isFalse();
+
+    MessageAccumulator acc = MessageAccumulator.create();
+    try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(MessageCreateParams.builder()
+        .model("claude").maxTokens(64).addUserMessage("Hi").build())) {
+      stream.stream().forEach(acc::accumulate);
+    }
+    assertThat(acc.message().content().get(0).asText().text()).isEqualTo("Native hello");
+    assertThat(acc.message().usage().outputTokens()).isEqualTo(3);
+  }
+
+  @Test
+  void errorsHaveAnthropicsShape() throws Exception {
+    assertThatThrownBy(() -> client.messages().create(MessageCreateParams.builder().model("nope").maxTokens(5).addUserMessage("x").build()))
+        .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.type()).hasValue(ErrorType.NOT_FOUND_ERROR));
+    assertThatThrownBy(() -> client.messages().create(MessageCreateParams.builder().model("gpt-down").maxTokens(5).addUserMessage("x").build()))
+        .isInstanceOfSatisfying(InternalServerException.class, e -> assertThat(e.getMessage()).contains("The server had an error"));
+    AnthropicClient wrongKey = AnthropicOkHttpClient.builder().baseUrl(gateway.url()).apiKey("sk-wrong").maxRetries(0).build();
+    try {
+      assertThatThrownBy(() -> wrongKey.messages().create(MessageCreateParams.builder().model("gpt").maxTokens(5).addUserMessage("x").build()))
+          .isInstanceOf(UnauthorizedException.class);
+    } finally {
+      wrongKey.close();
+    }
+    HttpResponse<String> raw = gateway.post("/v1/messages", "{\"model\":\"gpt-down\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+    JsonNode err = FakeAnthropic.JSON.readTree(raw.body());
+    assertThat(err.path("type").asText()).isEqualTo("error");
+    assertThat(err.path("error").path("type").asText()).isEqualTo("api_error");
+    assertThat(gateway.post("/v1/messages", "[1,2]").statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void brokenUpstreamStreamsEndInAnAnthropicError() throws Exception {
+    HttpResponse<String> bad = gateway.post("/v1/messages", stream("gpt-badchunk"));
+    assertThat(bad.body()).contains("event: content_block_delta").contains("event: error").contains("not JSON")
+        .doesNotContain("message_stop");
+    HttpResponse<String> truncated = gateway.post("/v1/messages", stream("gpt-truncated"));
+    assertThat(truncated.body()).contains("event: error").contains("truncated").doesNotContain("message_stop");
+    HttpResponse<String> html = gateway.post("/v1/messages", stream("gpt-html"));
+    assertThat(html.statusCode()).isEqualTo(502);
+    assertThat(FakeAnthropic.JSON.readTree(html.body()).path("error").path("type").asText()).isEqualTo("api_error");
+  }
+
+  private static String stream(String model) {
+    return "{\"model\":\"" + model + "\",\"max_tokens\":50,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+  }
+
+  @Test
+  void countTokensIsAnEstimate() {
+    long tokens = client.messages().countTokens(MessageCountTokensParams.builder().model("gpt")
+        .addUserMessage("A sentence of about forty characters....").build()).inputTokens();
+    assertThat(tokens).isBetween(10L, 30L);
+  }
+}
