@@ -176,7 +176,9 @@ final class MessagesHandler {
     if (response.headWritten() || response.ended() || response.closed()) {
       return;
     }
-    response.setStatusCode(error.status()).putHeader("content-type", "application/json");
+    // Anthropic's own status for an overloaded model (OpenAI clients get 503)
+    int status = "overloaded_error".equals(error.code()) ? 529 : error.status();
+    response.setStatusCode(status).putHeader("content-type", "application/json");
     if (error.retryAfter() != null) {
       response.putHeader("retry-after", Long.toString(Math.max(1, (error.retryAfter().toMillis() + 999) / 1000)));
     }

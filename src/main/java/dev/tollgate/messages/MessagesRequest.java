@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.call.ApiError;
 import dev.tollgate.call.ApiException;
 import dev.tollgate.json.Json;
+import dev.tollgate.provider.anthropic.AnthropicWire;
 
 /**
  * An Anthropic Messages request as an OpenAI chat request, for models that are not Anthropic's:
@@ -103,10 +104,7 @@ final class MessagesRequest {
     for (JsonNode block : content == null ? Json.MAPPER.createArrayNode() : content) {
       switch (block.path("type").asText()) {
         case "text" -> text.append(block.path("text").asText());
-        case "tool_use" -> {
-          ObjectNode call = calls.addObject().put("id", block.path("id").asText()).put("type", "function");
-          call.putObject("function").put("name", block.path("name").asText()).put("arguments", block.path("input").toString());
-        }
+        case "tool_use" -> AnthropicWire.addToolCall(calls, block);
         default -> { } // thinking blocks are Anthropic-signed and mean nothing to another model
       }
     }

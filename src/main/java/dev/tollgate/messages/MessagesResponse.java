@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.call.Usage;
 import dev.tollgate.json.Json;
 import dev.tollgate.provider.anthropic.AnthropicWire;
-import java.io.IOException;
 
 /** An OpenAI {@code chat.completion} as an Anthropic Message; and Anthropic usage as the gateway's. */
 final class MessagesResponse {
@@ -29,26 +28,13 @@ final class MessagesResponse {
     for (JsonNode call : message.path("tool_calls")) {
       ObjectNode use = content.addObject().put("type", "tool_use").put("id", call.path("id").asText())
           .put("name", call.path("function").path("name").asText());
-      use.set("input", toolInput(call.path("function").path("arguments").asText("")));
+      use.set("input", AnthropicWire.toolInput(call.path("function").path("arguments").asText("")));
     }
     String finish = choice.path("finish_reason").asText(null);
     out.put("stop_reason", AnthropicWire.stopReason(finish == null ? "stop" : finish));
     out.putNull("stop_sequence");
     out.set("usage", AnthropicWire.anthropicUsage(completion.path("usage")));
     return out;
-  }
-
-  /** Tool arguments as the JSON object Anthropic's {@code input} is (an unparsable string kept under "arguments"). */
-  static JsonNode toolInput(String arguments) {
-    if (arguments.isBlank()) {
-      return Json.object();
-    }
-    try {
-      JsonNode parsed = Json.MAPPER.readTree(arguments);
-      return parsed.isObject() ? parsed : Json.object().set("value", parsed);
-    } catch (IOException e) {
-      return Json.object().put("arguments", arguments);
-    }
   }
 
   static String messageId(String openAiId) {

@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.IntPredicate;
 
 /**
  * Anthropic's Messages API as documented, for {@link FakeUpstream}: it checks a request the way
@@ -31,6 +32,11 @@ public final class FakeAnthropic {
 
   /** Answers with the message made for the request; streamed events are {@code gapMillis} apart. */
   public static Handler<RoutingContext> answer(Function<JsonNode, ObjectNode> messageFor, long gapMillis) {
+    return answer(messageFor, gapMillis, PacedSse.ALWAYS);
+  }
+
+  /** As {@link #answer(Function, long)}, an event written only once {@code mayWrite} accepts its index. */
+  public static Handler<RoutingContext> answer(Function<JsonNode, ObjectNode> messageFor, long gapMillis, IntPredicate mayWrite) {
     return rc -> {
       JsonNode req;
       try {
@@ -53,7 +59,8 @@ public final class FakeAnthropic {
         rc.response().putHeader("content-type", "application/json").putHeader("request-id", "req_fake").end(message.toString());
         return;
       }
-      sse(rc, events(message), gapMillis);
+      PacedSse.write(rc, "text/event-stream; charset=utf-8", events(message).stream().map(FakeAnthropic::format).toList(),
+          gapMillis, mayWrite);
     };
   }
 
@@ -210,30 +217,6 @@ public final class FakeAnthropic {
     events.add(event("message_delta", delta));
     events.add(event("message_stop", JSON.createObjectNode().put("type", "message_stop")));
     return events;
-  }
-
-  /** Writes events as SSE, {@code gapMillis} apart (0: all at once, still one write each). */
-  public static void sse(RoutingContext rc, List<String[]> events, long gapMillis) {
-    HttpServerResponse r = rc.response().setChunked(true).putHeader("content-type", "text/event-stream; charset=utf-8")
-        .putHeader("cache-control", "no-cache");
-    if (gapMillis <= 0) {
-      events.forEach(e -> r.write(format(e)));
-      r.end();
-      return;
-    }
-    writeNext(rc, r, events, 0, gapMillis);
-  }
-
-  private static void writeNext(RoutingContext rc, HttpServerResponse r, List<String[]> events, int i, long gap) {
-    if (r.closed()) {
-      return;
-    }
-    if (i == events.size()) {
-      r.end();
-      return;
-    }
-    r.write(format(events.get(i)));
-    rc.vertx().setTimer(gap, t -> writeNext(rc, r, events, i + 1, gap));
   }
 
   public static String format(String[] event) {

@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Handler;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntPredicate;
 
 /**
  * OpenAI's chat completions for {@link FakeUpstream}: answers with one assistant message (text
@@ -22,6 +22,12 @@ public final class ScriptedOpenAi {
   }
 
   public static Handler<RoutingContext> answer(String text, ArrayNode toolCalls, String finishReason, long gapMillis) {
+    return answer(text, toolCalls, finishReason, gapMillis, PacedSse.ALWAYS);
+  }
+
+  /** Streamed chunks {@code gapMillis} apart, each written only once {@code mayWrite} accepts its index. */
+  public static Handler<RoutingContext> answer(String text, ArrayNode toolCalls, String finishReason, long gapMillis,
+      IntPredicate mayWrite) {
     return rc -> {
       JsonNode req;
       try {
@@ -78,26 +84,8 @@ public final class ScriptedOpenAi {
         chunks.add(last.toString());
       }
       chunks.add("[DONE]");
-      List<String[]> events = chunks.stream().map(c -> new String[] {null, c}).toList();
-      HttpServerResponse r = rc.response().setChunked(true).putHeader("content-type", "text/event-stream");
-      write(rc, r, events, 0, gapMillis);
+      PacedSse.write(rc, "text/event-stream", chunks.stream().map(c -> "data: " + c + "\n\n").toList(), gapMillis, mayWrite);
     };
-  }
-
-  private static void write(RoutingContext rc, HttpServerResponse r, List<String[]> events, int i, long gap) {
-    if (r.closed()) {
-      return;
-    }
-    if (i == events.size()) {
-      r.end();
-      return;
-    }
-    r.write("data: " + events.get(i)[1] + "\n\n");
-    if (gap <= 0) {
-      write(rc, r, events, i + 1, gap);
-    } else {
-      rc.vertx().setTimer(gap, t -> write(rc, r, events, i + 1, gap));
-    }
   }
 
   public static ArrayNode toolCalls(String... idNameArgs) {

@@ -174,22 +174,9 @@ final class AnthropicRequest {
       JsonNode fn = call.path("function");
       ObjectNode use = blocks.addObject().put("type", "tool_use").put("id", call.path("id").asText())
           .put("name", fn.path("name").asText());
-      use.set("input", parseArguments(fn.path("arguments").asText("")));
+      use.set("input", AnthropicWire.toolInput(fn.path("arguments").asText("")));
     }
     return blocks;
-  }
-
-  private static JsonNode parseArguments(String arguments) {
-    if (arguments.isBlank()) {
-      return Json.object();
-    }
-    try {
-      JsonNode parsed = Json.MAPPER.readTree(arguments);
-      return parsed.isObject() ? parsed : Json.object().set("value", parsed);
-    } catch (java.io.IOException e) {
-      throw new UpstreamException(400, "invalid_request_error", "tool call arguments are not valid JSON: "
-          + (arguments.length() > 100 ? arguments.substring(0, 100) + "..." : arguments), "messages", null, null);
-    }
   }
 
   /** OpenAI content (a string or parts) as Anthropic content blocks; empty text is left out (Anthropic refuses it). */

@@ -38,8 +38,7 @@ final class AnthropicResponse {
             text.append(block.path("input").toString());
             jsonAnswer = true;
           } else {
-            ObjectNode call = toolCalls.addObject().put("id", block.path("id").asText()).put("type", "function");
-            call.putObject("function").put("name", block.path("name").asText()).put("arguments", block.path("input").toString());
+            AnthropicWire.addToolCall(toolCalls, block);
           }
         }
         default -> { } // server tool results, citations: no OpenAI equivalent

@@ -71,6 +71,28 @@ public final class AnthropicWire {
         .put("cache_creation_input_tokens", creation);
   }
 
+  /** Adds an Anthropic {@code tool_use} block to OpenAI {@code tool_calls} (its input as the arguments string). */
+  public static void addToolCall(com.fasterxml.jackson.databind.node.ArrayNode toolCalls, JsonNode toolUse) {
+    ObjectNode call = toolCalls.addObject().put("id", toolUse.path("id").asText()).put("type", "function");
+    call.putObject("function").put("name", toolUse.path("name").asText()).put("arguments", toolUse.path("input").toString());
+  }
+
+  /**
+   * OpenAI tool-call arguments as the JSON object Anthropic's {@code input} must be: a non-object
+   * value under "value", text that is not JSON under "arguments".
+   */
+  public static JsonNode toolInput(String arguments) {
+    if (arguments.isBlank()) {
+      return Json.object();
+    }
+    try {
+      JsonNode parsed = Json.MAPPER.readTree(arguments);
+      return parsed.isObject() ? parsed : Json.object().set("value", parsed);
+    } catch (java.io.IOException e) {
+      return Json.object().put("arguments", arguments);
+    }
+  }
+
   /** Anthropic's error type for an HTTP status, as its API documents them. */
   public static String errorType(int status) {
     return switch (status) {
