@@ -60,7 +60,9 @@ class MessagesApiTest {
         + openAi("gpt", "text") + openAi("gpt-tools", "tools") + openAi("gpt-down", "e500") + openAi("gpt-badchunk", "badchunk")
         + openAi("gpt-truncated", "truncated") + openAi("gpt-html", "html")
         + "  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-opus-4\n      api_base: URL/native\n"
-        + "      api_key: sk-ant-native\n").replace("URL", upstream.url()));
+        + "      api_key: sk-ant-native\n"
+        + "  - model_name: mocked\n    litellm_params:\n      model: anthropic/claude-opus-4\n      mock_response: Mocked answer here\n")
+        .replace("URL", upstream.url()));
     client = AnthropicOkHttpClient.builder().baseUrl(gateway.url()).apiKey(TestGateway.MASTER_KEY).maxRetries(0).build();
   }
 
@@ -217,6 +219,20 @@ class MessagesApiTest {
 
   private static String stream(String model) {
     return "{\"model\":\"" + model + "\",\"max_tokens\":50,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+  }
+
+  @Test
+  void aMockedAnthropicDeploymentAnswersWithoutAnyUpstream() {
+    int before = upstream.received().size();
+    MessageAccumulator acc = MessageAccumulator.create();
+    try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(MessageCreateParams.builder()
+        .model("mocked").maxTokens(20).addUserMessage("Hi").build())) {
+      stream.stream().forEach(acc::accumulate);
+    }
+    assertThat(acc.message().content().get(0).asText().text()).isEqualTo("Mocked answer here");
+    assertThat(client.messages().create(MessageCreateParams.builder().model("mocked").maxTokens(20).addUserMessage("Hi").build())
+        .content().get(0).asText().text()).isEqualTo("Mocked answer here");
+    assertThat(upstream.received()).hasSize(before);
   }
 
   @Test
