@@ -117,7 +117,7 @@ class AzureOpenAiProviderTest {
     assertThatThrownBy(() -> client.chat().completions().create(ChatCompletionCreateParams.builder()
         .model("throttled").addUserMessage("Hi").build()))
         .isInstanceOfSatisfying(RateLimitException.class, e -> {
-          assertThat(e.getMessage()).contains("exceeded the rate limit");
+          assertThat(e.getMessage()).contains("Azure OpenAI error").contains("exceeded the rate limit");
           assertThat(e.headers().values("retry-after")).containsExactly("7");
         });
   }
