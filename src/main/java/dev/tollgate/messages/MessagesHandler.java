@@ -4,23 +4,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.call.ApiError;
 import dev.tollgate.call.ApiException;
-import dev.tollgate.call.Interceptor;
 import dev.tollgate.call.ProxyCall;
 import dev.tollgate.call.Usage;
 import dev.tollgate.json.Json;
-import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Endpoint;
 import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.TokenEstimate;
 import dev.tollgate.provider.anthropic.AnthropicProvider;
 import dev.tollgate.provider.anthropic.AnthropicWire;
 import dev.tollgate.router.Router;
-import dev.tollgate.server.ProxyHandler;
-import io.vertx.core.Future;
+import dev.tollgate.server.OpenAiDispatcher;
+import dev.tollgate.server.ReplyWriter;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
-import java.util.List;
 
 /**
  * {@code POST /v1/messages}: Anthropic's Messages API in front of every model. A model group made
@@ -30,75 +27,54 @@ import java.util.List;
  */
 final class MessagesHandler {
   private final Router router;
-  private final Interceptor.Chain chain;
+  private final OpenAiDispatcher dispatcher;
 
-  MessagesHandler(Router router, Interceptor.Chain chain) {
+  MessagesHandler(Router router, OpenAiDispatcher dispatcher) {
     this.router = router;
-    this.chain = chain;
+    this.dispatcher = dispatcher;
   }
 
   void messages(RoutingContext rc) {
     long start = System.nanoTime();
-    HttpServerResponse response = rc.response();
     ObjectNode body;
-    List<Deployment> group;
     try {
       body = parse(rc.body().buffer());
-      group = group(body);
+      JsonNode messages = body.get("messages");
+      if (messages == null || !messages.isArray() || messages.isEmpty()) {
+        throw new ApiException(ApiError.badRequest("messages: a non-empty list of {role, content} is required", "messages"));
+      }
     } catch (ApiException e) {
-      writeError(response, e.error());
+      writeError(rc.response(), e.error());
       return;
     }
-    String model = body.get("model").asText();
-    boolean stream = body.path("stream").asBoolean(false);
-    boolean nativeCall = !body.has("mock_response")
-        && group.stream().allMatch(d -> d.family().name().equals("anthropic") && d.mockResponse().isEmpty());
+    String model = body.path("model").asText("");
+    boolean nativeCall = !body.has("mock_response") && router.group(model).map(group -> group.stream()
+        .allMatch(d -> d.family().name().equals("anthropic") && d.mockResponse().isEmpty())).orElse(false);
     ObjectNode callBody;
     try {
       callBody = nativeCall ? nativeBody(rc, body) : MessagesRequest.toOpenAi(body);
     } catch (ApiException e) {
-      writeError(response, e.error());
+      writeError(rc.response(), e.error());
       return;
     }
-    ProxyCall call = new ProxyCall(ProxyHandler.newCallId(), nativeCall ? Endpoint.MESSAGES : Endpoint.CHAT, model,
-        callBody, stream, ProxyHandler.principal(rc), rc.request().headers(), start);
-    response.closeHandler(v -> {
-      if (!response.ended()) {
-        call.cancellation.cancel();
-        call.complete(new ProxyCall.Outcome(499, null, null, true));
-      }
-    });
-    Future<ProviderReply> reply;
-    try {
-      reply = chain.proceed(call);
-    } catch (RuntimeException e) {
-      reply = Future.failedFuture(e);
-    }
-    reply.onComplete(ar -> {
-      if (ar.failed()) {
-        ApiError error = ProxyHandler.errorOf(call, ar.cause());
-        if (!response.closed() && !response.headWritten()) {
-          ProxyHandler.addCallHeaders(response, call);
-          writeError(response, error);
-        }
-        call.complete(new ProxyCall.Outcome(error.status(), null, error, false));
-        return;
-      }
-      ProviderReply result = ar.result();
-      if (response.closed()) {
-        if (result instanceof ProviderReply.Streaming s) {
-          s.chunks().cancel();
-        }
-        return;
-      }
-      ProxyHandler.addCallHeaders(response, call);
-      response.headers().addAll(result.headers());
-      switch (result) {
+    dispatcher.dispatch(rc, nativeCall ? Endpoint.MESSAGES : Endpoint.CHAT, callBody, new Writer(nativeCall, model), start);
+  }
+
+  /** Answers in Anthropic's format: as it came from an Anthropic deployment, translated from any other. */
+  private record Writer(boolean nativeCall, String model) implements ReplyWriter {
+    @Override
+    public void reply(HttpServerResponse response, ProxyCall call, ProviderReply reply) {
+      switch (reply) {
         case ProviderReply.Complete c -> complete(response, call, c.body(), nativeCall, model);
         case ProviderReply.Streaming s -> (nativeCall ? new NativeEventWriter(response, call)
             : new TranslatedEventWriter(response, call, model)).start(s.chunks());
       }
-    });
+    }
+
+    @Override
+    public void fail(HttpServerResponse response, ApiError error) {
+      writeError(response, error);
+    }
   }
 
   /** {@code POST /v1/messages/count_tokens}: an estimate (no tokenizer call), {@code {"input_tokens": N}}. */
@@ -147,20 +123,6 @@ final class MessagesHandler {
       body.set(AnthropicProvider.NATIVE_EXTRAS, extras);
     }
     return body;
-  }
-
-  private List<Deployment> group(ObjectNode body) {
-    JsonNode model = body.get("model");
-    if (model == null || !model.isTextual() || model.asText().isBlank()) {
-      throw new ApiException(ApiError.badRequest("model: field required (one of " + router.modelNames() + ")", "model"));
-    }
-    JsonNode messages = body.get("messages");
-    if (messages == null || !messages.isArray() || messages.isEmpty()) {
-      throw new ApiException(ApiError.badRequest("messages: a non-empty list of {role, content} is required", "messages"));
-    }
-    return router.group(model.asText()).orElseThrow(() -> new ApiException(new ApiError(404, "invalid_request_error",
-        "model: " + model.asText() + " is not served here. Available models: " + String.join(", ", router.modelNames()),
-        "model", "model_not_found", null)));
   }
 
   private static ObjectNode parse(Buffer raw) {

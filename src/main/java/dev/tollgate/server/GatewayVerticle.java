@@ -51,11 +51,11 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /**
-   * The handlers a contributed route may put in front of its own: authentication and body reading;
-   * and this event loop's request path (interceptors, routing, providers) for routes that proxy calls.
+   * What a contributed route may use: authentication and body handlers, the request path for
+   * other API formats ({@code dispatcher}), and this event loop's upstream HTTP client.
    */
   public record RouteSupport(Handler<RoutingContext> authenticated, Handler<RoutingContext> adminOnly, BodyHandler body,
-      Interceptor.Chain proxyChain) {}
+      OpenAiDispatcher dispatcher, ProviderContext providerContext) {}
 
   private final Shared shared;
   private final int port;
@@ -70,7 +70,8 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     http = vertx.createHttpClient(shared.upstreamOptions(), new PoolOptions().setHttp1MaxSize(2048).setMaxWaitQueueSize(-1));
-    ProviderRegistry providers = new ProviderRegistry(new ProviderContext(vertx, http));
+    ProviderContext providerContext = new ProviderContext(vertx, http);
+    ProviderRegistry providers = new ProviderRegistry(providerContext);
     List<Interceptor> steps = new ArrayList<>(shared.interceptors());
     steps.add(new RoutingInterceptor(shared.router(), providers, shared.settings().numRetries()));
     ProxyHandler proxy = new ProxyHandler(shared.router(), Interceptor.chain(steps));
@@ -99,7 +100,7 @@ public final class GatewayVerticle extends VerticleBase {
       proxyRoute(web, prefix + "/completions", body, auth, proxy, Endpoint.COMPLETIONS);
       proxyRoute(web, prefix + "/embeddings", body, auth, proxy, Endpoint.EMBEDDINGS);
     }
-    RouteSupport support = new RouteSupport(auth, admin, body, Interceptor.chain(steps));
+    RouteSupport support = new RouteSupport(auth, admin, body, proxy, providerContext);
     for (RouteContributor contributor : shared.extraRoutes()) {
       contributor.register(web, support);
     }

@@ -8,7 +8,7 @@ import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.JsonValue;
 import com.anthropic.core.http.StreamResponse;
 import com.anthropic.errors.InternalServerException;
-import com.anthropic.errors.NotFoundException;
+import com.anthropic.errors.BadRequestException;
 import com.anthropic.errors.UnauthorizedException;
 import com.anthropic.helpers.MessageAccumulator;
 import com.anthropic.models.ErrorType;
@@ -188,7 +188,10 @@ class MessagesApiTest {
   @Test
   void errorsHaveAnthropicsShape() throws Exception {
     assertThatThrownBy(() -> client.messages().create(MessageCreateParams.builder().model("nope").maxTokens(5).addUserMessage("x").build()))
-        .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.type()).hasValue(ErrorType.NOT_FOUND_ERROR));
+        .isInstanceOfSatisfying(BadRequestException.class, e -> {
+          assertThat(e.type()).hasValue(ErrorType.INVALID_REQUEST_ERROR);
+          assertThat(e.getMessage()).contains("Available models: gpt");
+        });
     assertThatThrownBy(() -> client.messages().create(MessageCreateParams.builder().model("gpt-down").maxTokens(5).addUserMessage("x").build()))
         .isInstanceOfSatisfying(InternalServerException.class, e -> assertThat(e.getMessage()).contains("The server had an error"));
     AnthropicClient wrongKey = AnthropicOkHttpClient.builder().baseUrl(gateway.url()).apiKey("sk-wrong").maxRetries(0).build();
