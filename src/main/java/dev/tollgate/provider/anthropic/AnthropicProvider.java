@@ -70,8 +70,11 @@ public final class AnthropicProvider implements Provider, WireFormat {
     return UpstreamHttp.exchange(ctx, call, messagesUrl(d.apiBase()), headers, Json.buffer(body), this);
   }
 
-  /** {@code api_base} may be given with or without {@code /v1} (LiteLLM accepts both). */
+  /** {@code api_base} may be given with or without {@code /v1}, or as the whole endpoint (LiteLLM accepts all three). */
   static String messagesUrl(String apiBase) {
+    if (apiBase.endsWith("/v1/messages")) {
+      return apiBase;
+    }
     return apiBase + (apiBase.endsWith("/v1") ? "/messages" : "/v1/messages");
   }
 

@@ -141,12 +141,8 @@ final class AnthropicRequest {
     for (JsonNode m : in) {
       String role = m.path("role").asText();
       switch (role) {
-        case "system", "developer" -> {
-          for (JsonNode block : contentBlocks(m.get("content"))) {
-            system.add(block);
-          }
-        }
-        case "assistant" -> append(out, "assistant", assistantBlocks(m));
+        case "system", "developer" -> system.addAll(cacheControl(m, contentBlocks(m.get("content"))));
+        case "assistant" -> append(out, "assistant", cacheControl(m, assistantBlocks(m)));
         case "tool", "function" -> {
           ObjectNode result = Json.object().put("type", "tool_result")
               .put("tool_use_id", m.path("tool_call_id").asText(m.path("name").asText()));
@@ -158,10 +154,18 @@ final class AnthropicRequest {
           }
           append(out, "user", Json.MAPPER.createArrayNode().add(result));
         }
-        default -> append(out, "user", contentBlocks(m.get("content")));
+        default -> append(out, "user", cacheControl(m, contentBlocks(m.get("content"))));
       }
     }
     return out;
+  }
+
+  /** A {@code cache_control} on a whole message (LiteLLM's shorthand) goes on its last block, where Anthropic takes it. */
+  private static ArrayNode cacheControl(JsonNode message, ArrayNode blocks) {
+    if (message.has("cache_control") && !blocks.isEmpty()) {
+      ((ObjectNode) blocks.get(blocks.size() - 1)).set("cache_control", message.get("cache_control"));
+    }
+    return blocks;
   }
 
   private static ArrayNode assistantBlocks(JsonNode m) {

@@ -35,6 +35,17 @@ class AnthropicRequestTest {
   }
 
   @Test
+  void cacheControlOnAMessageGoesOnItsLastBlock() throws Exception {
+    ObjectNode out = translate("""
+        {"messages":[{"role":"system","content":"long document","cache_control":{"type":"ephemeral"}},
+          {"role":"user","content":"q","cache_control":{"type":"ephemeral"}}]}""");
+    assertThat(out.at("/system/0/cache_control/type").asText()).isEqualTo("ephemeral");
+    assertThat(out.at("/messages/0/content/0/cache_control/type").asText()).isEqualTo("ephemeral");
+    assertThat(AnthropicProvider.messagesUrl("https://proxy.corp/anthropic/v1/messages")).isEqualTo("https://proxy.corp/anthropic/v1/messages");
+    assertThat(AnthropicProvider.messagesUrl("https://api.anthropic.com/v1")).isEqualTo("https://api.anthropic.com/v1/messages");
+  }
+
+  @Test
   void emptyAssistantTextIsLeftOutAndConsecutiveTurnsMerge() throws Exception {
     ObjectNode out = translate("""
         {"messages":[{"role":"user","content":"a"},{"role":"assistant","content":""},{"role":"assistant","content":"b"},
