@@ -25,6 +25,8 @@ final class OpenAiChunkDecoder extends AnthropicEventDecoder {
   private long cacheRead;
   private long cacheCreation;
   private boolean jsonAnswer;
+  /** The thinking block being streamed, its text and signature accumulated. */
+  private ObjectNode thinking;
 
   OpenAiChunkDecoder(boolean jsonMode) {
     this.jsonMode = jsonMode;
@@ -44,6 +46,12 @@ final class OpenAiChunkDecoder extends AnthropicEventDecoder {
       }
       case "content_block_start" -> blockStart(event.path("index").asInt(), event.path("content_block"), out);
       case "content_block_delta" -> blockDelta(event.path("index").asInt(), event.path("delta"), out);
+      case "content_block_stop" -> {
+        if (thinking != null) {
+          thinkingBlock(thinking, out);
+          thinking = null;
+        }
+      }
       case "message_delta" -> {
         usage(event.path("usage"));
         String finish = AnthropicWire.finishReason(event.path("delta").path("stop_reason").asText(null));
@@ -60,14 +68,18 @@ final class OpenAiChunkDecoder extends AnthropicEventDecoder {
         chunk.set("usage", AnthropicWire.openAiUsage(input, output, cacheRead, cacheCreation));
         out.chunk(Json.buffer(chunk));
       }
-      default -> { } // ping, content_block_stop, and event types added later
+      default -> { } // ping, and event types added later
     }
   }
 
   private void blockStart(int index, JsonNode block, Emitter out) {
     switch (block.path("type").asText()) {
       case "text" -> text(block.path("text").asText(""), "content", out);
-      case "thinking" -> text(block.path("thinking").asText(""), "reasoning_content", out);
+      case "thinking" -> {
+        thinking = ((ObjectNode) block).deepCopy();
+        text(block.path("thinking").asText(""), "reasoning_content", out);
+      }
+      case "redacted_thinking" -> thinkingBlock((ObjectNode) block, out);
       case "tool_use" -> {
         if (jsonMode && AnthropicWire.JSON_TOOL.equals(block.path("name").asText())) {
           toolIndex.put(index, -1);
@@ -89,7 +101,18 @@ final class OpenAiChunkDecoder extends AnthropicEventDecoder {
   private void blockDelta(int index, JsonNode delta, Emitter out) {
     switch (delta.path("type").asText()) {
       case "text_delta" -> text(delta.path("text").asText(""), "content", out);
-      case "thinking_delta" -> text(delta.path("thinking").asText(""), "reasoning_content", out);
+      case "thinking_delta" -> {
+        String piece = delta.path("thinking").asText("");
+        if (thinking != null) {
+          thinking.put("thinking", thinking.path("thinking").asText("") + piece);
+        }
+        text(piece, "reasoning_content", out);
+      }
+      case "signature_delta" -> {
+        if (thinking != null) {
+          thinking.put("signature", thinking.path("signature").asText("") + delta.path("signature").asText(""));
+        }
+      }
       case "input_json_delta" -> {
         String partial = delta.path("partial_json").asText("");
         Integer n = toolIndex.get(index);
@@ -104,8 +127,18 @@ final class OpenAiChunkDecoder extends AnthropicEventDecoder {
         delta(chunk).putArray("tool_calls").addObject().put("index", n).putObject("function").put("arguments", partial);
         out.chunk(Json.buffer(chunk));
       }
-      default -> { } // signature_delta, citations_delta
+      default -> { } // citations_delta
     }
+  }
+
+  /**
+   * A finished (signed) thinking block as {@code thinking_blocks}, as LiteLLM streams it: a client
+   * that sends it back with the next turn keeps extended thinking working across tool calls.
+   */
+  private void thinkingBlock(ObjectNode block, Emitter out) {
+    ObjectNode chunk = chunk();
+    delta(chunk).putArray("thinking_blocks").add(block);
+    out.chunk(Json.buffer(chunk));
   }
 
   private void text(String text, String field, Emitter out) {

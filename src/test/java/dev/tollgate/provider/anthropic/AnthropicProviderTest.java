@@ -256,7 +256,8 @@ class AnthropicProviderTest {
 
     HttpResponse<String> streamed = gateway.post("/v1/chat/completions", "{\"model\":\"claude-think\",\"stream\":true,"
         + "\"messages\":[{\"role\":\"user\",\"content\":\"6*7?\"}]}");
-    assertThat(streamed.body()).contains("\"reasoning_content\":\"Let me\"").contains("\"content\":\"4\"").endsWith("data: [DONE]\n\n");
+    assertThat(streamed.body()).contains("\"reasoning_content\":\"Let me\"").contains("\"content\":\"4\"").endsWith("data: [DONE]\n\n")
+        .contains("\"thinking_blocks\":[{\"type\":\"thinking\",\"thinking\":\"Let me think.\",\"signature\":\"sig-13\"}]");
   }
 
   @Test
