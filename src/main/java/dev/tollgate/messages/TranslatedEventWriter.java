@@ -61,7 +61,7 @@ final class TranslatedEventWriter extends EventWriter {
     JsonNode delta = choice.path("delta");
     String reasoning = delta.path("reasoning_content").asText("");
     if (!reasoning.isEmpty()) {
-      block("thinking", Json.object().put("type", "thinking").put("thinking", ""));
+      block("thinking", Json.object().put("type", "thinking").put("thinking", "").put("signature", ""));
       blockDelta(openBlock, Json.object().put("type", "thinking_delta").put("thinking", reasoning));
     }
     String text = delta.path("content").asText("");

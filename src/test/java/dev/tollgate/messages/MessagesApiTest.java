@@ -55,10 +55,24 @@ class MessagesApiTest {
     upstream.onPost("/truncated/chat/completions", rc -> rc.response().putHeader("content-type", "text/event-stream")
         .end("data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n"));
     upstream.onPost("/html/chat/completions", rc -> rc.response().putHeader("content-type", "text/html").end("<html>login</html>"));
+    upstream.onPost("/reasoning/chat/completions", rc -> {
+      boolean stream = rc.body().asString().contains("\"stream\":true");
+      if (!stream) {
+        rc.response().putHeader("content-type", "application/json").end("{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":1,"
+            + "\"model\":\"r1\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"42\","
+            + "\"reasoning_content\":\"6 times 7\"},\"finish_reason\":\"length\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":9}}");
+        return;
+      }
+      rc.response().putHeader("content-type", "text/event-stream").end(
+          "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"reasoning_content\":\"6 times\"}}]}\n\n"
+          + "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\" 7\"}}]}\n\n"
+          + "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"42\"}}]}\n\n"
+          + "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n");
+    });
     upstream.onPost("/native/v1/messages", FakeAnthropic.answer(FakeAnthropic.message("end_turn", 9, 3, FakeAnthropic.text("Native hello"))));
     gateway = TestGateway.start(("model_list:\n"
         + openAi("gpt", "text") + openAi("gpt-tools", "tools") + openAi("gpt-down", "e500") + openAi("gpt-badchunk", "badchunk")
-        + openAi("gpt-truncated", "truncated") + openAi("gpt-html", "html")
+        + openAi("gpt-truncated", "truncated") + openAi("gpt-html", "html") + openAi("reasoner", "reasoning")
         + "  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-opus-4\n      api_base: URL/native\n"
         + "      api_key: sk-ant-native\n"
         + "  - model_name: mocked\n    litellm_params:\n      model: anthropic/claude-opus-4\n      mock_response: Mocked answer here\n")
@@ -155,6 +169,22 @@ class MessagesApiTest {
     assertThat(history.get(2).path("role").asText()).isEqualTo("tool");
     assertThat(history.get(2).path("tool_call_id").asText()).isEqualTo("call_1");
     assertThat(history.get(3).path("content").asText()).isEqualTo("24C");
+  }
+
+  @Test
+  void reasoningBecomesAThinkingBlockAndLengthMaxTokens() {
+    MessageCreateParams params = MessageCreateParams.builder().model("reasoner").maxTokens(9).addUserMessage("6*7?").build();
+    Message whole = client.messages().create(params);
+    MessageAccumulator acc = MessageAccumulator.create();
+    try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(params)) {
+      stream.stream().forEach(acc::accumulate);
+    }
+    for (Message m : List.of(whole, acc.message())) {
+      assertThat(m.content()).hasSize(2);
+      assertThat(m.content().get(0).asThinking().thinking()).isEqualTo("6 times 7");
+      assertThat(m.content().get(1).asText().text()).isEqualTo("42");
+      assertThat(m.stopReason()).hasValue(StopReason.MAX_TOKENS);
+    }
   }
 
   @Test
