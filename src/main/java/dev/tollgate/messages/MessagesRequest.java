@@ -108,15 +108,7 @@ final class MessagesRequest {
         default -> { } // thinking blocks are Anthropic-signed and mean nothing to another model
       }
     }
-    ObjectNode msg = messages.addObject().put("role", "assistant");
-    if (text.isEmpty() && !calls.isEmpty()) {
-      msg.putNull("content");
-    } else {
-      msg.put("content", text.toString());
-    }
-    if (!calls.isEmpty()) {
-      msg.set("tool_calls", calls);
-    }
+    AnthropicWire.setContentAndToolCalls(messages.addObject().put("role", "assistant"), text, calls);
   }
 
   /** Tool results first (as {@code tool} messages, right after the assistant's calls), then the rest as one user message. */

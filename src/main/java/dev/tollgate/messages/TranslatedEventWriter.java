@@ -101,7 +101,7 @@ final class TranslatedEventWriter extends EventWriter {
     }
     closeBlock();
     ObjectNode delta = Json.object().put("type", "message_delta");
-    delta.putObject("delta").put("stop_reason", AnthropicWire.stopReason(finishReason == null ? "stop" : finishReason))
+    delta.putObject("delta").put("stop_reason", AnthropicWire.stopReason(finishReason))
         .putNull("stop_sequence");
     ObjectNode u = usage != null ? AnthropicWire.anthropicUsage(usage) : Json.object().put("output_tokens", 0);
     delta.set("usage", u);

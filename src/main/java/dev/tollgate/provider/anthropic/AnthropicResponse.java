@@ -51,14 +51,7 @@ final class AnthropicResponse {
         .put("model", msg.path("model").asText());
     ObjectNode choice = out.putArray("choices").addObject().put("index", 0);
     ObjectNode message = choice.putObject("message").put("role", "assistant");
-    if (text.isEmpty() && !toolCalls.isEmpty()) {
-      message.putNull("content");
-    } else {
-      message.put("content", text.toString());
-    }
-    if (!toolCalls.isEmpty()) {
-      message.set("tool_calls", toolCalls);
-    }
+    AnthropicWire.setContentAndToolCalls(message, text, toolCalls);
     if (thinkingBlocks != null) {
       message.put("reasoning_content", thinking.toString());
       message.set("thinking_blocks", thinkingBlocks);

@@ -77,6 +77,18 @@ public final class AnthropicWire {
     call.putObject("function").put("name", toolUse.path("name").asText()).put("arguments", toolUse.path("input").toString());
   }
 
+  /** An OpenAI assistant message's {@code content} and {@code tool_calls} (content null when there are only calls, as OpenAI sends it). */
+  public static void setContentAndToolCalls(ObjectNode message, CharSequence text, com.fasterxml.jackson.databind.node.ArrayNode toolCalls) {
+    if (text.isEmpty() && !toolCalls.isEmpty()) {
+      message.putNull("content");
+    } else {
+      message.put("content", text.toString());
+    }
+    if (!toolCalls.isEmpty()) {
+      message.set("tool_calls", toolCalls);
+    }
+  }
+
   /**
    * OpenAI tool-call arguments as the JSON object Anthropic's {@code input} must be: a non-object
    * value under "value", text that is not JSON under "arguments".
