@@ -70,7 +70,7 @@ class MessagesApiTest {
           + "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n");
     });
     upstream.onPost("/native/v1/messages", FakeAnthropic.answer(FakeAnthropic.message("end_turn", 9, 3, FakeAnthropic.text("Native hello"))));
-    gateway = TestGateway.start(("model_list:\n"
+    gateway = TestGateway.start(("litellm_settings:\n  num_retries: 0\nmodel_list:\n"
         + openAi("gpt", "text") + openAi("gpt-tools", "tools") + openAi("gpt-down", "e500") + openAi("gpt-badchunk", "badchunk")
         + openAi("gpt-truncated", "truncated") + openAi("gpt-html", "html") + openAi("reasoner", "reasoning")
         + "  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-opus-4\n      api_base: URL/native\n"

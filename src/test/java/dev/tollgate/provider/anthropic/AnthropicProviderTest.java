@@ -52,7 +52,8 @@ class AnthropicProviderTest {
   static void start() {
     upstream = FakeUpstream.start();
     // each test answers on its own path, so tests do not share handlers
-    gateway = TestGateway.start(("model_list:\n"
+    // no retries: these tests are about single answers (error cases would otherwise be retried with backoff)
+    gateway = TestGateway.start(("litellm_settings:\n  num_retries: 0\nmodel_list:\n"
         + model("claude", "chat") + model("claude-tools", "tools") + model("claude-json", "json")
         + model("claude-think", "think") + model("claude-529", "e529") + model("claude-429", "e429")
         + model("claude-401", "e401") + model("claude-400", "e400") + model("claude-truncated", "truncated")

@@ -38,6 +38,8 @@ class AzureOpenAiProviderTest {
         .end("{\"object\":\"list\",\"data\":[{\"object\":\"embedding\",\"index\":0,\"embedding\":[0.1,0.2]}],"
             + "\"model\":\"text-embedding-3-small\",\"usage\":{\"prompt_tokens\":2,\"total_tokens\":2}}"));
     gateway = TestGateway.start(("""
+        litellm_settings:
+          num_retries: 0
         model_list:
           - model_name: gpt-4o
             litellm_params:
