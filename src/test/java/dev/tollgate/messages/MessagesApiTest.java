@@ -269,6 +269,31 @@ class MessagesApiTest {
   }
 
   @Test
+  void aClaudeCodeStyleRequestReachesAnOpenAiModel() throws Exception {
+    HttpResponse<String> r = TestGateway.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(gateway.url() + "/v1/messages?beta=true"))
+        .header("x-api-key", TestGateway.MASTER_KEY).header("anthropic-version", "2023-06-01")
+        .header("anthropic-beta", "claude-code-20250219,interleaved-thinking-2025-05-14").header("content-type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("""
+            {"model":"gpt","max_tokens":32000,"stream":true,"thinking":{"type":"enabled","budget_tokens":4000},
+             "system":[{"type":"text","text":"You are Claude Code."},{"type":"text","text":"Be terse.","cache_control":{"type":"ephemeral"}}],
+             "messages":[{"role":"user","content":[{"type":"text","text":"<system-reminder>ctx</system-reminder>"},
+               {"type":"text","text":"fix the bug","cache_control":{"type":"ephemeral"}}]}],
+             "tools":[{"name":"Bash","description":"Run a command","input_schema":{"type":"object","properties":{"command":{"type":"string"}},
+               "required":["command"]},"cache_control":{"type":"ephemeral"}},{"type":"web_search_20250305","name":"web_search"}],
+             "tool_choice":{"type":"auto"},"metadata":{"user_id":"user_abc"}}""")).build());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).startsWith("event: message_start").contains("Hello from GPT".substring(0, 5)).endsWith("data: {\"type\":\"message_stop\"}\n\n");
+    JsonNode sent = lastUpstreamBody();
+    assertThat(sent.at("/messages/0/content").asText()).isEqualTo("You are Claude Code.\nBe terse.");
+    assertThat(sent.at("/messages/1/content/1/text").asText()).isEqualTo("fix the bug");
+    assertThat(sent.path("tools")).hasSize(1); // the server-side web search has no OpenAI equivalent
+    assertThat(sent.at("/tools/0/function/name").asText()).isEqualTo("Bash");
+    assertThat(sent.path("tool_choice").asText()).isEqualTo("auto");
+    assertThat(sent.has("thinking")).isFalse();
+    assertThat(sent.path("max_tokens").asInt()).isEqualTo(32000);
+  }
+
+  @Test
   void countTokensIsAnEstimate() {
     long tokens = client.messages().countTokens(MessageCountTokensParams.builder().model("gpt")
         .addUserMessage("A sentence of about forty characters....").build()).inputTokens();
