@@ -8,6 +8,7 @@ import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
 import dev.tollgate.json.Json;
+import dev.tollgate.messages.MessagesRoutes;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
 import dev.tollgate.redis.SharedRedis;
@@ -59,6 +60,7 @@ public final class Gateway {
     List<Interceptor> interceptors = new ArrayList<>();
     // Routes of other parts (admin API, metrics, UI), added to every event loop's router.
     List<GatewayVerticle.RouteContributor> routes = new ArrayList<>();
+    routes.add(new MessagesRoutes(router));
     // Closed, in reverse order, after the HTTP servers drained (pools, clients, spend writers).
     List<AutoCloseable> resources = new ArrayList<>();
     int loops = Math.max(1, Runtime.getRuntime().availableProcessors());

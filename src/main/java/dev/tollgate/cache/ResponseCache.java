@@ -146,6 +146,7 @@ public final class ResponseCache implements Interceptor {
       case CHAT -> settings.callTypes().contains("acompletion") || settings.callTypes().contains("completion");
       case COMPLETIONS -> settings.callTypes().contains("atext_completion") || settings.callTypes().contains("text_completion");
       case EMBEDDINGS -> settings.callTypes().contains("aembedding") || settings.callTypes().contains("embedding");
+      case MESSAGES -> false; // native Anthropic answers are relayed as they come, not cached
     };
   }
 

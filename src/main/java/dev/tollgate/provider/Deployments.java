@@ -112,7 +112,9 @@ public final class Deployments {
     extraHeaders.putAll(params.stringMap("headers"));
     List<String> tags = params.stringList("tags");
     params.optString("organization").ifPresent(org -> extraHeaders.put("OpenAI-Organization", org));
-    String apiVersion = params.optString("api_version").orElse(null);
+    // AZURE_API_VERSION for azure/, by the same PROVIDER_API_VERSION pattern for any other family
+    String apiVersion = params.optString("api_version")
+        .or(() -> env.get(family.name().toUpperCase(java.util.Locale.ROOT) + "_API_VERSION")).orElse(null);
 
     ObjectNode rawParams = params.objectOrEmpty();
     String id = modelInfo.hasNonNull("id") ? modelInfo.get("id").asText() : hashId(modelName, rawParams);

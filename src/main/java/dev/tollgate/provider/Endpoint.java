@@ -4,7 +4,9 @@ package dev.tollgate.provider;
 public enum Endpoint {
   CHAT("chat/completions", "acompletion"),
   COMPLETIONS("completions", "atext_completion"),
-  EMBEDDINGS("embeddings", "aembedding");
+  EMBEDDINGS("embeddings", "aembedding"),
+  /** Anthropic's Messages API, forwarded natively to an Anthropic deployment ({@code /v1/messages}). */
+  MESSAGES("messages", "anthropic_messages");
 
   private final String path;
   private final String callType;

@@ -1,5 +1,7 @@
 package dev.tollgate.provider;
 
+import dev.tollgate.provider.anthropic.AnthropicProvider;
+import dev.tollgate.provider.azure.AzureOpenAiProvider;
 import dev.tollgate.provider.openai.OpenAiCompatibleProvider;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,7 +18,7 @@ public final class ProviderCatalog {
 
   /** Prefixes LiteLLM knows that this version of Tollgate does not serve yet (named in errors, used for "did you mean"). */
   private static final Set<String> NOT_YET_SUPPORTED = Set.of(
-      "azure", "azure_ai", "anthropic", "gemini", "vertex_ai", "vertex_ai_beta", "bedrock", "sagemaker",
+      "azure_ai", "gemini", "vertex_ai", "vertex_ai_beta", "bedrock", "sagemaker",
       "ollama", "ollama_chat", "cohere", "cohere_chat", "huggingface", "replicate", "watsonx", "databricks",
       "ai21", "voyage", "jina_ai", "friendliai", "sambanova", "dashscope", "moonshot", "nebius");
 
@@ -39,6 +41,10 @@ public final class ProviderCatalog {
     openAiCompatible("lm_studio", openAi, "http://localhost:1234/v1", List.of("LM_STUDIO_API_KEY"), List.of("LM_STUDIO_API_BASE"), false);
     openAiCompatible("nvidia_nim", openAi, "https://integrate.api.nvidia.com/v1", List.of("NVIDIA_NIM_API_KEY"), List.of("NVIDIA_NIM_API_BASE"), true);
     openAiCompatible("litellm_proxy", openAi, null, List.of("LITELLM_PROXY_API_KEY"), List.of("LITELLM_PROXY_API_BASE"), false);
+    register(new ProviderFamily("anthropic", AnthropicProvider::new, "https://api.anthropic.com",
+        List.of("ANTHROPIC_API_KEY"), List.of("ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"), true));
+    register(new ProviderFamily("azure", AzureOpenAiProvider::new, null,
+        List.of("AZURE_API_KEY", "AZURE_OPENAI_API_KEY"), List.of("AZURE_API_BASE", "AZURE_OPENAI_ENDPOINT"), false));
   }
 
   private ProviderCatalog() {}

@@ -36,8 +36,18 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
   @Override
   public Future<ProviderReply> send(UpstreamCall call) {
     Deployment d = call.deployment();
+    ObjectNode body = upstreamBody(call);
+    MultiMap headers = UpstreamHttp.jsonHeaders(call);
+    if (d.apiKey() != null && !headers.contains("authorization")) {
+      headers.set("authorization", "Bearer " + d.apiKey());
+    }
+    return UpstreamHttp.exchange(ctx, call, d.apiBase() + "/" + call.endpoint().path(), headers, Json.buffer(body), this);
+  }
+
+  /** The request as an OpenAI-compatible upstream gets it: its model name, and the usage chunk asked for. */
+  public static ObjectNode upstreamBody(UpstreamCall call) {
     ObjectNode body = call.body();
-    body.put("model", d.upstreamModel());
+    body.put("model", call.deployment().upstreamModel());
     if (call.stream() && call.endpoint() != dev.tollgate.provider.Endpoint.EMBEDDINGS) {
       // ask for the usage chunk so that streamed calls can be accounted; the relay drops it
       // again when the client did not ask for it
@@ -48,11 +58,7 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
       options.put("include_usage", true);
       body.set("stream_options", options);
     }
-    MultiMap headers = UpstreamHttp.jsonHeaders(call);
-    if (d.apiKey() != null && !headers.contains("authorization")) {
-      headers.set("authorization", "Bearer " + d.apiKey());
-    }
-    return UpstreamHttp.exchange(ctx, call, d.apiBase() + "/" + call.endpoint().path(), headers, Json.buffer(body), this);
+    return body;
   }
 
   @Override
