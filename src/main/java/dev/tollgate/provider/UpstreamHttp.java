@@ -37,14 +37,15 @@ public final class UpstreamHttp {
         return;
       }
       HttpClientRequest request = ar.result();
+      // fail the reply before the reset: the reset fails the pending send, which must not win as a 502
       long timer = ctx.vertx().setTimer(totalMillis, id -> {
-        request.reset();
         reply.tryFail(UpstreamException.timeout(wire.name() + " timed out after " + totalMillis / 1000.0 + "s"
             + (call.stream() ? " waiting for the first chunk (stream_timeout)" : " (timeout)")));
+        request.reset();
       });
       call.cancellation().onCancel(() -> {
-        request.reset();
         reply.tryFail(UpstreamException.of(499, "client closed the request"));
+        request.reset();
       });
       reply.future().onComplete(x -> ctx.vertx().cancelTimer(timer));
       request.send(body).onComplete(rar -> {

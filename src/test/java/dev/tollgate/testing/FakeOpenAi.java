@@ -34,6 +34,7 @@ public final class FakeOpenAi implements AutoCloseable {
   private final FakeUpstream upstream;
   private final AtomicInteger ids = new AtomicInteger();
   private final AtomicInteger aborted = new AtomicInteger();
+  private final AtomicInteger completed = new AtomicInteger();
 
   private volatile String answer;
   private volatile String toolName;
@@ -157,6 +158,11 @@ public final class FakeOpenAi implements AutoCloseable {
     return aborted.get();
   }
 
+  /** Responses the fake finished sending. */
+  public int completedResponses() {
+    return completed.get();
+  }
+
   /** Waits until at least {@code n} requests were aborted by the caller; false on time-out. */
   public boolean awaitAborted(int n, Duration within) throws InterruptedException {
     long deadline = System.nanoTime() + within.toNanos();
@@ -178,10 +184,9 @@ public final class FakeOpenAi implements AutoCloseable {
 
   private void handle(RoutingContext rc, Kind kind) {
     HttpServerResponse response = rc.response();
-    boolean[] ended = {false};
-    response.endHandler(v -> ended[0] = true);
-    response.closeHandler(v -> {
-      if (!ended[0]) {
+    // one request at a time per HTTP/1.1 connection: the handler of the latest request is the one that counts
+    rc.request().connection().closeHandler(v -> {
+      if (!response.ended()) {
         aborted.incrementAndGet();
       }
     });
@@ -400,7 +405,7 @@ public final class FakeOpenAi implements AutoCloseable {
         response.write("data: {\"id\":\"chatcmpl-broken\",\"object\":\"chat.completion.chu\n\n");
       }
       if (next == chunks.size()) {
-        response.end("data: [DONE]\n\n");
+        end(response, Buffer.buffer("data: [DONE]\n\n"));
         return;
       }
       response.write("data: " + chunks.get(next) + "\n\n");
@@ -421,13 +426,19 @@ public final class FakeOpenAi implements AutoCloseable {
     }
   }
 
-  private static void json(HttpServerResponse response, ObjectNode body) {
+  private void json(HttpServerResponse response, ObjectNode body) {
     response.putHeader("content-type", "application/json").putHeader("openai-processing-ms", "3")
-        .putHeader("x-ratelimit-remaining-requests", "9999").end(Json.buffer(body));
+        .putHeader("x-ratelimit-remaining-requests", "9999");
+    end(response, Json.buffer(body));
+  }
+
+  private void end(HttpServerResponse response, Buffer last) {
+    response.end(last);
+    completed.incrementAndGet();
   }
 
   /** OpenAI's error body: {@code {"error":{"message","type","param","code"}}}. */
-  private static void error(HttpServerResponse response, int status, String message, String retryAfter) {
+  private void error(HttpServerResponse response, int status, String message, String retryAfter) {
     ObjectNode body = Json.object();
     ObjectNode err = body.putObject("error").put("message", message).put("type", switch (status) {
       case 400, 404 -> "invalid_request_error";
@@ -447,7 +458,7 @@ public final class FakeOpenAi implements AutoCloseable {
     if (retryAfter != null) {
       response.putHeader("retry-after", retryAfter);
     }
-    response.end(Json.buffer(body));
+    end(response, Json.buffer(body));
   }
 
   /** Words with their following space, so the pieces concatenate back to the text. */
