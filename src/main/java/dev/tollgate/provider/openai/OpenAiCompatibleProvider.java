@@ -9,6 +9,7 @@ import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.SseParser;
 import dev.tollgate.provider.StreamDecoder;
 import dev.tollgate.provider.UpstreamCall;
+import dev.tollgate.provider.UpstreamException;
 import dev.tollgate.provider.UpstreamHttp;
 import dev.tollgate.provider.WireFormat;
 import io.vertx.core.Future;
@@ -67,8 +68,12 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
       private final SseParser parser = new SseParser((event, data) -> {
         if (data.length() == DONE.length() && data.equals(DONE)) {
           out.end();
-        } else {
+        } else if (Json.isObject(data)) {
           out.chunk(data);
+        } else {
+          // relaying it would leave the client's SDK failing on a parse error with no explanation
+          out.error(new UpstreamException(502, "api_error", name() + " sent invalid JSON in a stream chunk: "
+              + (data.length() > 100 ? data.getString(0, 100) + "..." : data.toString()), null, "invalid_upstream_response", null));
         }
       });
 

@@ -1,0 +1,167 @@
+package dev.tollgate.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.testing.FakeOpenAi;
+import dev.tollgate.testing.TestGateway;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Streaming as a real proxy does it: chunk by chunk, bounded waits, failures said out loud, client hang-ups passed on. */
+class StreamingTest {
+  static final String STREAM = "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+  static final HttpClient CLIENT = HttpClient.newHttpClient();
+  static FakeOpenAi upstream;
+  static TestGateway gateway;
+
+  @BeforeAll
+  static void start() {
+    upstream = FakeOpenAi.start();
+    gateway = TestGateway.start("""
+        model_list:
+          - model_name: m
+            litellm_params:
+              model: openai/gpt-4o
+              api_base: %s
+              api_key: sk-up
+              timeout: 10
+              stream_timeout: 0.5
+        """.formatted(upstream.apiBase()));
+  }
+
+  @AfterAll
+  static void stop() {
+    gateway.close();
+    upstream.close();
+  }
+
+  @BeforeEach
+  void healthyUpstream() {
+    upstream.reset();
+  }
+
+  static HttpResponse<Stream<String>> stream(String body) throws Exception {
+    return CLIENT.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+        .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
+        .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofLines());
+  }
+
+  /** The data of every SSE event, in order. */
+  static List<String> events(HttpResponse<Stream<String>> r) {
+    try (Stream<String> lines = r.body()) {
+      return lines.filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
+    }
+  }
+
+  @Test
+  void theFirstChunkReachesTheClientWhileTheUpstreamIsStillStreaming() throws Exception {
+    upstream.answer("one two three four five").chunkDelay(Duration.ofMillis(150));
+    int completedBefore = upstream.completedResponses();
+    HttpResponse<Stream<String>> r = stream(STREAM);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+    List<String> events = new ArrayList<>();
+    try (Stream<String> lines = r.body()) {
+      Iterator<String> it = lines.filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).iterator();
+      events.add(it.next());
+      // the upstream has more to send: the gateway did not wait for the whole answer
+      assertThat(upstream.completedResponses()).isEqualTo(completedBefore);
+      it.forEachRemaining(events::add);
+    }
+    assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
+    StringBuilder text = new StringBuilder();
+    for (String e : events.subList(0, events.size() - 1)) {
+      text.append(FakeOpenAi.parse(e).path("choices").path(0).path("delta").path("content").asText(""));
+    }
+    assertThat(text.toString()).isEqualTo("one two three four five");
+  }
+
+  @Test
+  void streamTimeoutBoundsTheWaitForTheFirstChunk() throws Exception {
+    upstream.firstChunkDelay(Duration.ofSeconds(5));
+    long t0 = System.nanoTime();
+    HttpResponse<String> r = gateway.post("/v1/chat/completions", STREAM);
+    long waitedMillis = (System.nanoTime() - t0) / 1_000_000;
+    JsonNode err = EdgeCaseTest.error(r, 408);
+    assertThat(err.get("message").asText()).contains("stream_timeout");
+    assertThat(waitedMillis).as("answered before the upstream's first chunk").isLessThan(5_000);
+  }
+
+  @Test
+  void slowChunksAfterTheFirstAreNotCutByStreamTimeout() throws Exception {
+    upstream.answer("slow but steady").chunkDelay(Duration.ofMillis(700));
+    List<String> events = events(stream(STREAM));
+    assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
+  }
+
+  @Test
+  void aStreamThatBreaksMidWayEndsWithAnErrorEvent() throws Exception {
+    upstream.answer("one two three four five six").breakAfter(3);
+    List<String> events = events(stream(STREAM));
+    assertThat(events).hasSize(4);
+    assertThat(events.subList(0, 3)).allSatisfy(e -> assertThat(FakeOpenAi.parse(e).path("object").asText()).isEqualTo("chat.completion.chunk"));
+    JsonNode error = FakeOpenAi.parse(events.get(3)).get("error");
+    assertThat(error).isNotNull();
+    assertThat(error.get("message").asText()).isNotBlank();
+    assertThat(events).doesNotContain("[DONE]");
+  }
+
+  @Test
+  void anInvalidChunkEndsTheStreamWithAnErrorEvent() throws Exception {
+    upstream.answer("one two three four").invalidChunkAfter(2);
+    List<String> events = events(stream(STREAM));
+    assertThat(events).hasSize(3);
+    assertThat(events.subList(0, 2)).allSatisfy(e -> assertThat(FakeOpenAi.parse(e)).isNotNull());
+    JsonNode error = FakeOpenAi.parse(events.get(2)).get("error");
+    assertThat(error).isNotNull();
+    assertThat(error.get("message").asText()).contains("invalid JSON");
+  }
+
+  @Test
+  void aClientThatHangsUpCancelsTheUpstreamRequest() throws Exception {
+    upstream.answer("a b c d e f g h i j k l m n o p q r s t").chunkDelay(Duration.ofMillis(200));
+    int abortedBefore = upstream.abortedRequests();
+    int completedBefore = upstream.completedResponses();
+    try (Socket socket = new Socket("127.0.0.1", gateway.port())) {
+      socket.setSoTimeout(10_000);
+      byte[] body = STREAM.getBytes(StandardCharsets.UTF_8);
+      socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+          + "authorization: Bearer " + TestGateway.MASTER_KEY + "\r\ncontent-type: application/json\r\n"
+          + "content-length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().write(body);
+      socket.getOutputStream().flush();
+      readUntil(socket.getInputStream(), "data: ");
+    }
+    assertThat(upstream.awaitAborted(abortedBefore + 1, Duration.ofSeconds(3)))
+        .as("the upstream saw its connection closed").isTrue();
+    assertThat(upstream.completedResponses()).isEqualTo(completedBefore);
+  }
+
+  private static void readUntil(InputStream in, String marker) throws Exception {
+    StringBuilder seen = new StringBuilder();
+    byte[] buf = new byte[1024];
+    while (!seen.toString().contains(marker)) {
+      int n = in.read(buf);
+      if (n < 0) {
+        throw new AssertionError("connection closed before " + marker + ": " + seen);
+      }
+      seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+    }
+  }
+}
