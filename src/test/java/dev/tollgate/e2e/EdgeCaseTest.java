@@ -49,7 +49,7 @@ class EdgeCaseTest {
               model: openai/gpt-4o
               api_base: %s
               api_key: sk-up
-              timeout: 1
+              timeout: 2
         """.formatted(apiBase) + more;
   }
 

@@ -40,7 +40,7 @@ class StreamingTest {
               api_base: %s
               api_key: sk-up
               timeout: 10
-              stream_timeout: 0.5
+              stream_timeout: 0.8
         """.formatted(upstream.apiBase()));
   }
 
@@ -71,7 +71,7 @@ class StreamingTest {
 
   @Test
   void theFirstChunkReachesTheClientWhileTheUpstreamIsStillStreaming() throws Exception {
-    upstream.answer("one two three four five").chunkDelay(Duration.ofMillis(150));
+    upstream.answer("one two three four five").chunkDelay(Duration.ofMillis(250));
     int completedBefore = upstream.completedResponses();
     HttpResponse<Stream<String>> r = stream(STREAM);
     assertThat(r.statusCode()).isEqualTo(200);
@@ -105,7 +105,7 @@ class StreamingTest {
 
   @Test
   void slowChunksAfterTheFirstAreNotCutByStreamTimeout() throws Exception {
-    upstream.answer("slow but steady").chunkDelay(Duration.ofMillis(700));
+    upstream.answer("steady").chunkDelay(Duration.ofMillis(1200));
     List<String> events = events(stream(STREAM));
     assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
   }
@@ -134,23 +134,64 @@ class StreamingTest {
   }
 
   @Test
-  void aClientThatHangsUpCancelsTheUpstreamRequest() throws Exception {
+  void aClientThatHangsUpMidStreamCancelsTheUpstreamRequest() throws Exception {
     upstream.answer("a b c d e f g h i j k l m n o p q r s t").chunkDelay(Duration.ofMillis(200));
+    assertHangUpCancelsUpstream(STREAM, in -> readUntil(in, "data: "));
+  }
+
+  @Test
+  void aClientThatHangsUpBeforeTheFirstChunkCancelsTheUpstreamRequest() throws Exception {
+    upstream.firstChunkDelay(Duration.ofSeconds(30));
+    try (TestGateway patient = TestGateway.start("""
+        model_list:
+          - model_name: m
+            litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-up}
+        """.formatted(upstream.apiBase()))) {
+      int received = upstream.requestCount();
+      assertHangUpCancelsUpstream(patient, STREAM, in -> awaitRequests(received + 1));
+    }
+  }
+
+  @Test
+  void aClientThatHangsUpOnAPendingJsonAnswerCancelsTheUpstreamRequest() throws Exception {
+    upstream.hang();
+    int received = upstream.requestCount();
+    assertHangUpCancelsUpstream(STREAM.replace("\"stream\":true", "\"stream\":false"), in -> awaitRequests(received + 1));
+  }
+
+  interface Step {
+    void run(InputStream in) throws Exception;
+  }
+
+  private static void assertHangUpCancelsUpstream(String body, Step beforeHangingUp) throws Exception {
+    assertHangUpCancelsUpstream(gateway, body, beforeHangingUp);
+  }
+
+  /** Sends the request on a raw socket, runs the step, closes the socket: the upstream must see its request abandoned. */
+  private static void assertHangUpCancelsUpstream(TestGateway target, String body, Step beforeHangingUp) throws Exception {
     int abortedBefore = upstream.abortedRequests();
     int completedBefore = upstream.completedResponses();
-    try (Socket socket = new Socket("127.0.0.1", gateway.port())) {
+    try (Socket socket = new Socket("127.0.0.1", target.port())) {
       socket.setSoTimeout(10_000);
-      byte[] body = STREAM.getBytes(StandardCharsets.UTF_8);
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
       socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\n"
           + "authorization: Bearer " + TestGateway.MASTER_KEY + "\r\ncontent-type: application/json\r\n"
-          + "content-length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-      socket.getOutputStream().write(body);
+          + "content-length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().write(bytes);
       socket.getOutputStream().flush();
-      readUntil(socket.getInputStream(), "data: ");
+      beforeHangingUp.run(socket.getInputStream());
     }
-    assertThat(upstream.awaitAborted(abortedBefore + 1, Duration.ofSeconds(3)))
+    assertThat(upstream.awaitAborted(abortedBefore + 1, Duration.ofSeconds(5)))
         .as("the upstream saw its connection closed").isTrue();
     assertThat(upstream.completedResponses()).isEqualTo(completedBefore);
+  }
+
+  private static void awaitRequests(int n) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (upstream.requestCount() < n) {
+      assertThat(System.nanoTime()).as("the upstream got the request").isLessThan(deadline);
+      Thread.sleep(10);
+    }
   }
 
   private static void readUntil(InputStream in, String marker) throws Exception {
