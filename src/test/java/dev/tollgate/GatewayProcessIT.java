@@ -73,7 +73,7 @@ class GatewayProcessIT {
   @Test
   void startsWithoutConfigAndSaysHowToAddModels() throws Exception {
     int port = TollgateProcess.freePort();
-    try (TollgateProcess p = TollgateProcess.start(CLEAN_ENV, "--port", Integer.toString(port))) {
+    try (TollgateProcess p = TollgateProcess.start(env("PORT", Integer.toString(port)))) {
       p.awaitReady(port, Duration.ofSeconds(30));
       assertThat(p.awaitOutput("serving 0 model(s)", Duration.ofSeconds(10))).contains("--config").contains("model_list");
       HttpResponse<String> models = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/models")).build(),
@@ -90,12 +90,21 @@ class GatewayProcessIT {
             litellm_params:
               model: opnai/gpt-4o
         """);
-    try (TollgateProcess p = TollgateProcess.start(CLEAN_ENV, "--config", config.toString(), "--port", Integer.toString(TollgateProcess.freePort()))) {
-      assertThat(p.awaitExit(Duration.ofSeconds(30))).isEqualTo(1);
+    assertExitsOneSaying(env(), "config error: model_list[0].litellm_params.model: unknown provider \"opnai\" (did you mean \"openai\"?)",
+        "--config", config.toString(), "--port", Integer.toString(TollgateProcess.freePort()));
+    Path missing = dir.resolve("missing.yaml");
+    assertExitsOneSaying(env(), "config error: " + missing + ": config file not found", "--config", missing.toString());
+    assertExitsOneSaying(env("PORT", "abc"), "config error: PORT: \"abc\" is not valid (expected a port number, 0-65535)",
+        "--config", "examples/quickstart.yaml");
+  }
+
+  private static void assertExitsOneSaying(Map<String, String> env, String line, String... args) throws Exception {
+    try (TollgateProcess p = TollgateProcess.start(env, args)) {
+      assertThat(p.awaitExit(Duration.ofSeconds(30))).as(p.output()).isEqualTo(1);
       String out = p.output();
       List<String> lines = out.lines().filter(l -> !l.isBlank()).toList();
       assertThat(lines).as(out).hasSize(1);
-      assertThat(lines.get(0)).endsWith("config error: model_list[0].litellm_params.model: unknown provider \"opnai\" (did you mean \"openai\"?)");
+      assertThat(lines.get(0)).endsWith(line);
       assertThat(out).doesNotContain("\tat ", "Exception");
     }
   }
