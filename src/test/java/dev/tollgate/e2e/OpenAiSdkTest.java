@@ -260,6 +260,39 @@ class OpenAiSdkTest {
   }
 
   @Test
+  void streamedTextCompletions() {
+    upstream.answer("streamed completion text");
+    StringBuilder text = new StringBuilder();
+    try (StreamResponse<Completion> stream = client().completions().createStreaming(CompletionCreateParams.builder()
+        .model("gpt-test").prompt("Complete this").build())) {
+      stream.stream().forEach(c -> c.choices().forEach(ch -> text.append(ch.text())));
+    }
+    assertThat(text.toString()).isEqualTo("streamed completion text");
+  }
+
+  @Test
+  void anUpstreamErrorOnAStreamIsAnErrorNotAnEmptyStream() {
+    upstream.fail(429, "Rate limit reached").retryAfter("3");
+    assertThatThrownBy(() -> {
+      try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions().createStreaming(chat().build())) {
+        stream.stream().forEach(c -> { });
+      }
+    }).isInstanceOfSatisfying(RateLimitException.class, e -> assertThat(e.headers().values("retry-after")).containsExactly("3"));
+  }
+
+  @Test
+  void aStreamThatBreaksSurfacesAsAnErrorInTheSdk() {
+    upstream.answer("one two three four five").breakAfter(2);
+    List<String> seen = new ArrayList<>();
+    assertThatThrownBy(() -> {
+      try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions().createStreaming(chat().build())) {
+        stream.stream().forEach(c -> seen.add(c.id()));
+      }
+    }).isInstanceOf(com.openai.errors.OpenAIException.class);
+    assertThat(seen).hasSize(2);
+  }
+
+  @Test
   void modelsListAndRetrieve() {
     List<Model> models = client().models().list().data();
     assertThat(models).extracting(Model::id).containsExactly("gpt-test", "embed-test");
