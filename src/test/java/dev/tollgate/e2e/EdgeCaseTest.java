@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.testing.FakeOpenAi;
+import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.TestGateway;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -163,6 +164,16 @@ class EdgeCaseTest {
       JsonNode err = error(g.post("/v1/chat/completions", CHAT), 502);
       assertThat(err.get("type").asText()).isEqualTo("api_connection_error");
       assertThat(err.get("message").asText()).contains("127.0.0.1:" + closedPort);
+    }
+  }
+
+  @Test
+  void anApiBaseThatAnswersWithAWebPageIs502() {
+    try (FakeUpstream web = FakeUpstream.start()
+        .onPost("/chat/completions", rc -> rc.response().putHeader("content-type", "text/html").end("<html><body>Welcome</body></html>"));
+        TestGateway g = TestGateway.start(config(web.url(), ""))) {
+      JsonNode err = error(g.post("/v1/chat/completions", CHAT), 502);
+      assertThat(err.get("message").asText()).contains("not a JSON object").contains(web.url()).contains("<html>");
     }
   }
 

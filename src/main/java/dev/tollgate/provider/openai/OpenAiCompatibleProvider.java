@@ -58,7 +58,20 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
 
   @Override
   public Buffer completeResponse(UpstreamCall call, Buffer upstreamBody) {
+    // a wrong api_base often answers 200 with a web page: say so instead of relaying it as JSON
+    int i = 0;
+    while (i < upstreamBody.length() && Character.isWhitespace(upstreamBody.getByte(i))) {
+      i++;
+    }
+    if (i == upstreamBody.length() || upstreamBody.getByte(i) != '{') {
+      throw new UpstreamException(502, "api_error", name() + " answered 200 with a body that is not a JSON object (is api_base "
+          + call.deployment().apiBase() + " right?): " + preview(upstreamBody), null, "invalid_upstream_response", null);
+    }
     return upstreamBody;
+  }
+
+  private static String preview(Buffer data) {
+    return data.length() > 100 ? data.getString(0, 100) + "..." : data.toString();
   }
 
   @Override
@@ -73,7 +86,7 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
         } else {
           // relaying it would leave the client's SDK failing on a parse error with no explanation
           out.error(new UpstreamException(502, "api_error", name() + " sent invalid JSON in a stream chunk: "
-              + (data.length() > 100 ? data.getString(0, 100) + "..." : data.toString()), null, "invalid_upstream_response", null));
+              + preview(data), null, "invalid_upstream_response", null));
         }
       });
 
