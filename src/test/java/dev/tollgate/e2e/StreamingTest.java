@@ -93,6 +93,30 @@ class StreamingTest {
   }
 
   @Test
+  void manyConcurrentStreamsEachArriveWhole() throws Exception {
+    upstream.answer("every stream gets all of its words").chunkDelay(Duration.ofMillis(30));
+    HttpClient http1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+        .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
+        .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(STREAM)).build();
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      calls.add(http1.sendAsync(request, HttpResponse.BodyHandlers.ofString()));
+    }
+    for (var call : calls) {
+      HttpResponse<String> r = call.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(r.statusCode()).isEqualTo(200);
+      StringBuilder text = new StringBuilder();
+      List<String> events = r.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
+      assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
+      for (String e : events.subList(0, events.size() - 1)) {
+        text.append(FakeOpenAi.parse(e).path("choices").path(0).path("delta").path("content").asText(""));
+      }
+      assertThat(text.toString()).isEqualTo("every stream gets all of its words");
+    }
+  }
+
+  @Test
   void streamTimeoutBoundsTheWaitForTheFirstChunk() throws Exception {
     upstream.firstChunkDelay(Duration.ofSeconds(5));
     long t0 = System.nanoTime();
@@ -157,6 +181,24 @@ class StreamingTest {
     upstream.hang();
     int received = upstream.requestCount();
     assertHangUpCancelsUpstream(STREAM.replace("\"stream\":true", "\"stream\":false"), in -> awaitRequests(received + 1));
+  }
+
+  @Test
+  void anHttp2ClientThatCancelsItsStreamCancelsTheUpstreamRequest() throws Exception {
+    upstream.answer("a b c d e f g h i j k l m n o p q r s t").chunkDelay(Duration.ofMillis(200));
+    int abortedBefore = upstream.abortedRequests();
+    HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+    HttpResponse<InputStream> r = h2.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+        .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(STREAM)).build(), HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(r.version()).as("h2c upgrade accepted").isEqualTo(HttpClient.Version.HTTP_2);
+    try (InputStream in = r.body()) {
+      readUntil(in, "data: ");
+    } // closing the body resets the HTTP/2 stream, the connection stays open
+    assertThat(upstream.awaitAborted(abortedBefore + 1, Duration.ofSeconds(5))).as("the upstream saw its request abandoned").isTrue();
+    HttpResponse<String> next = h2.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/health/liveness")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(next.statusCode()).isEqualTo(200);
   }
 
   interface Step {
