@@ -1,6 +1,7 @@
 package dev.tollgate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tollgate.testing.FakeOpenAi;
 import dev.tollgate.testing.TollgateProcess;
@@ -133,6 +134,10 @@ class GatewayProcessIT {
           Iterator<String> it = lines.filter(l -> l.startsWith("data: ")).iterator();
           events.add(it.next());
           p.terminate();
+          p.awaitOutput("shutting down", Duration.ofSeconds(10));
+          events.add(it.next());
+          // draining: the stream goes on, new connections are refused
+          assertThatThrownBy(() -> new java.net.Socket("127.0.0.1", port).close()).isInstanceOf(java.net.ConnectException.class);
           it.forEachRemaining(events::add);
         }
         assertThat(events.get(events.size() - 1)).isEqualTo("data: [DONE]");
