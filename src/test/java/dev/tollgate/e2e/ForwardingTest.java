@@ -106,6 +106,16 @@ class ForwardingTest {
   }
 
   @Test
+  void aRequestsMockResponseAnswersWithoutCallingTheUpstream() {
+    int before = upstream.requestCount();
+    HttpResponse<String> r = gateway.post("/v1/chat/completions",
+        "{\"model\":\"fwd\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"mock_response\":\"canned words\"}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(FakeOpenAi.parse(r.body()).path("choices").path(0).path("message").path("content").asText()).isEqualTo("canned words");
+    assertThat(upstream.requestCount()).isEqualTo(before);
+  }
+
+  @Test
   void azureStyleDeploymentPathsNameTheModel() {
     for (String path : new String[] {"/openai/deployments/fwd/chat/completions?api-version=2024-10-21", "/engines/fwd/chat/completions"}) {
       HttpResponse<String> r = TestGateway.send(HttpRequest.newBuilder(URI.create(gateway.url() + path))

@@ -135,6 +135,23 @@ class StreamingTest {
   }
 
   @Test
+  void aStreamThatStallsAfterItStartedEndsWithATimeoutEvent() throws Exception {
+    upstream.answer("first then silence").chunkDelay(Duration.ofSeconds(20));
+    try (TestGateway impatient = TestGateway.start("""
+        model_list:
+          - model_name: m
+            litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-up, timeout: 1, stream_timeout: 5}
+        """.formatted(upstream.apiBase()))) {
+      HttpResponse<String> r = impatient.post("/v1/chat/completions", STREAM);
+      List<String> events = r.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
+      assertThat(events).hasSize(2);
+      JsonNode error = FakeOpenAi.parse(events.get(1)).get("error");
+      assertThat(error.get("code").asText()).isEqualTo("timeout");
+      assertThat(error.get("message").asText()).contains("no chunk within timeout");
+    }
+  }
+
+  @Test
   void aStreamThatBreaksMidWayEndsWithAnErrorEvent() throws Exception {
     upstream.answer("one two three four five six").breakAfter(3);
     List<String> events = events(stream(STREAM));
