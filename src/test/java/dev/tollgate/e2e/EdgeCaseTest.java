@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.testing.FakeOpenAi;
+import dev.tollgate.testing.GatewayOnFakeOpenAi;
 import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.TestGateway;
 import java.net.ServerSocket;
@@ -12,35 +13,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Requests a client gets wrong and upstreams that fail: always an OpenAI-shaped error with the right status, never a hang. */
 class EdgeCaseTest {
   static final String CHAT = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-  static FakeOpenAi upstream;
-  static TestGateway gateway;
 
-  @BeforeAll
-  static void start() {
-    upstream = FakeOpenAi.start();
-    gateway = TestGateway.start(config(upstream.apiBase(), ""));
-  }
-
-  @AfterAll
-  static void stop() {
-    gateway.close();
-    upstream.close();
-  }
-
-  @BeforeEach
-  void healthyUpstream() {
-    upstream.reset();
-  }
+  @RegisterExtension
+  static final GatewayOnFakeOpenAi gw = new GatewayOnFakeOpenAi(apiBase -> config(apiBase, ""));
 
   static String config(String apiBase, String more) {
     return """
@@ -67,7 +50,7 @@ class EdgeCaseTest {
 
   @Test
   void malformedJsonNamesLineAndColumn() {
-    JsonNode err = error(gateway.post("/v1/chat/completions", "{\"model\": \"m\",\n \"messages\": [}"), 400);
+    JsonNode err = error(gw.gateway.post("/v1/chat/completions", "{\"model\": \"m\",\n \"messages\": [}"), 400);
     assertThat(err.get("message").asText()).contains("line 2, column");
     assertThat(err.get("type").asText()).isEqualTo("invalid_request_error");
   }
@@ -75,25 +58,25 @@ class EdgeCaseTest {
   @ParameterizedTest
   @ValueSource(strings = {"[1,2]", "\"text\"", "42", ""})
   void bodyMustBeAJsonObject(String body) {
-    error(gateway.post("/v1/chat/completions", body), 400);
+    error(gw.gateway.post("/v1/chat/completions", body), 400);
   }
 
   @Test
   void missingModelAndMessagesAreNamed() {
-    int before = upstream.requestCount();
-    JsonNode noModel = error(gateway.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"), 400);
+    int before = gw.upstream.requestCount();
+    JsonNode noModel = error(gw.gateway.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"), 400);
     assertThat(noModel.get("param").asText()).isEqualTo("model");
     assertThat(noModel.get("message").asText()).contains("m");
-    JsonNode noMessages = error(gateway.post("/v1/chat/completions", "{\"model\":\"m\"}"), 400);
+    JsonNode noMessages = error(gw.gateway.post("/v1/chat/completions", "{\"model\":\"m\"}"), 400);
     assertThat(noMessages.get("param").asText()).isEqualTo("messages");
-    error(gateway.post("/v1/embeddings", "{\"model\":\"m\"}"), 400);
-    error(gateway.post("/v1/completions", "{\"model\":\"m\"}"), 400);
-    assertThat(upstream.requestCount()).isEqualTo(before);
+    error(gw.gateway.post("/v1/embeddings", "{\"model\":\"m\"}"), 400);
+    error(gw.gateway.post("/v1/completions", "{\"model\":\"m\"}"), 400);
+    assertThat(gw.upstream.requestCount()).isEqualTo(before);
   }
 
   @Test
   void bodyOverMaxRequestSizeIs413() {
-    try (TestGateway small = TestGateway.start(config(upstream.apiBase(), """
+    try (TestGateway small = TestGateway.start(config(gw.upstream.apiBase(), """
         general_settings:
           max_request_size_mb: 0.01
         """))) {
@@ -106,7 +89,7 @@ class EdgeCaseTest {
 
   @Test
   void withoutMasterKeyEveryCallIsRefusedWithTheReason() {
-    try (TestGateway open = TestGateway.start(config(upstream.apiBase(), ""), Map.of("LITELLM_MASTER_KEY", ""))) {
+    try (TestGateway open = TestGateway.start(config(gw.upstream.apiBase(), ""), Map.of("LITELLM_MASTER_KEY", ""))) {
       JsonNode err = error(open.post("/v1/chat/completions", CHAT, null), 401);
       assertThat(err.get("message").asText()).contains("no master key").contains("LITELLM_MASTER_KEY")
           .contains("allow_unauthenticated");
@@ -118,7 +101,7 @@ class EdgeCaseTest {
 
   @Test
   void allowUnauthenticatedOptsOut() {
-    try (TestGateway open = TestGateway.start(config(upstream.apiBase(), """
+    try (TestGateway open = TestGateway.start(config(gw.upstream.apiBase(), """
         general_settings:
           allow_unauthenticated: true
         """), Map.of("LITELLM_MASTER_KEY", ""))) {
@@ -134,24 +117,24 @@ class EdgeCaseTest {
   }
 
   static HttpResponse<String> postWithHeader(String header, String value) {
-    return TestGateway.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+    return TestGateway.send(HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/v1/chat/completions"))
         .header(header, value).header("content-type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(CHAT)).build());
   }
 
   @Test
   void unknownRoutesAre404() {
-    error(gateway.get("/v1/nope"), 404);
-    error(gateway.post("/v2/chat/completions", CHAT), 404);
+    error(gw.gateway.get("/v1/nope"), 404);
+    error(gw.gateway.post("/v2/chat/completions", CHAT), 404);
   }
 
   @Test
   void upstreamTimeoutIs408AndTheUpstreamRequestIsAbandoned() throws Exception {
-    upstream.hang();
-    int aborted = upstream.abortedRequests();
-    JsonNode err = error(gateway.post("/v1/chat/completions", CHAT), 408);
+    gw.upstream.hang();
+    int aborted = gw.upstream.abortedRequests();
+    JsonNode err = error(gw.gateway.post("/v1/chat/completions", CHAT), 408);
     assertThat(err.get("message").asText()).contains("timed out");
-    assertThat(upstream.awaitAborted(aborted + 1, Duration.ofSeconds(5))).isTrue();
+    assertThat(gw.upstream.awaitAborted(aborted + 1, Duration.ofSeconds(5))).isTrue();
   }
 
   @Test
@@ -180,7 +163,7 @@ class EdgeCaseTest {
   @Test
   void numRetriesGoesToTheOtherDeployment() {
     try (FakeOpenAi healthy = FakeOpenAi.start()) {
-      upstream.fail(500, "The server had an error while processing your request.");
+      gw.upstream.fail(500, "The server had an error while processing your request.");
       // the failing deployment weighs all: it is always tried first, the retry must avoid it
       try (TestGateway g = TestGateway.start("""
           model_list:
@@ -190,15 +173,15 @@ class EdgeCaseTest {
               litellm_params: {model: openai/gpt-4o, api_base: %s, api_key: sk-b, weight: 0}
           litellm_settings:
             num_retries: 1
-          """.formatted(upstream.apiBase(), healthy.apiBase()))) {
-        int failedBefore = upstream.requestCount();
+          """.formatted(gw.upstream.apiBase(), healthy.apiBase()))) {
+        int failedBefore = gw.upstream.requestCount();
         for (int i = 0; i < 3; i++) {
           HttpResponse<String> r = g.post("/v1/chat/completions", CHAT);
           assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
           assertThat(r.headers().firstValue("x-litellm-attempted-retries")).contains("1");
           assertThat(r.headers().firstValue("x-litellm-model-api-base")).contains(healthy.apiBase());
         }
-        assertThat(upstream.requestCount() - failedBefore).isEqualTo(3);
+        assertThat(gw.upstream.requestCount() - failedBefore).isEqualTo(3);
         assertThat(healthy.requestCount()).isEqualTo(3);
       }
     }

@@ -31,15 +31,14 @@ import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import com.openai.models.models.Model;
 import dev.tollgate.testing.FakeOpenAi;
+import dev.tollgate.testing.GatewayOnFakeOpenAi;
 import dev.tollgate.testing.TestGateway;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -50,46 +49,30 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class OpenAiSdkTest {
   static final String UPSTREAM_KEY = "sk-upstream-secret";
-  static FakeOpenAi upstream;
-  static TestGateway gateway;
 
-  @BeforeAll
-  static void start() {
-    upstream = FakeOpenAi.start();
-    gateway = TestGateway.start("""
-        model_list:
-          - model_name: gpt-test
-            litellm_params:
-              model: openai/gpt-4o-upstream
-              api_base: %s
-              api_key: os.environ/FAKE_OPENAI_KEY
-          - model_name: embed-test
-            litellm_params:
-              model: openai/text-embedding-3-small
-              api_base: %s
-              api_key: os.environ/FAKE_OPENAI_KEY
-            model_info:
-              mode: embedding
-        """.formatted(upstream.apiBase(), upstream.apiBase()), Map.of("FAKE_OPENAI_KEY", UPSTREAM_KEY));
-  }
-
-  @AfterAll
-  static void stop() {
-    gateway.close();
-    upstream.close();
-  }
-
-  @BeforeEach
-  void healthyUpstream() {
-    upstream.reset();
-  }
+  @RegisterExtension
+  static final GatewayOnFakeOpenAi gw = new GatewayOnFakeOpenAi(apiBase -> """
+      model_list:
+        - model_name: gpt-test
+          litellm_params:
+            model: openai/gpt-4o-upstream
+            api_base: %s
+            api_key: os.environ/FAKE_OPENAI_KEY
+        - model_name: embed-test
+          litellm_params:
+            model: openai/text-embedding-3-small
+            api_base: %s
+            api_key: os.environ/FAKE_OPENAI_KEY
+          model_info:
+            mode: embedding
+      """.formatted(apiBase, apiBase), Map.of("FAKE_OPENAI_KEY", UPSTREAM_KEY));
 
   static OpenAIClient client(String baseUrl, String key) {
     return OpenAIOkHttpClient.builder().baseUrl(baseUrl).apiKey(key).maxRetries(0).timeout(Duration.ofSeconds(20)).build();
   }
 
   static OpenAIClient client() {
-    return client(gateway.url() + "/v1", TestGateway.MASTER_KEY);
+    return client(gw.gateway.url() + "/v1", TestGateway.MASTER_KEY);
   }
 
   static ChatCompletionCreateParams.Builder chat() {
@@ -99,22 +82,22 @@ class OpenAiSdkTest {
   @ParameterizedTest
   @ValueSource(strings = {"", "/v1"})
   void chatCompletionWithAndWithoutV1InTheBaseUrl(String suffix) {
-    upstream.answer("Hello there, friend.");
-    ChatCompletion reply = client(gateway.url() + suffix, TestGateway.MASTER_KEY).chat().completions().create(chat().build());
+    gw.upstream.answer("Hello there, friend.");
+    ChatCompletion reply = client(gw.gateway.url() + suffix, TestGateway.MASTER_KEY).chat().completions().create(chat().build());
 
     assertThat(reply.choices()).hasSize(1);
     assertThat(reply.choices().get(0).message().content()).contains("Hello there, friend.");
     assertThat(reply.choices().get(0).finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
     assertThat(reply.usage()).isPresent();
-    assertThat(upstream.upstream().last().path()).isEqualTo("/v1/chat/completions");
-    assertThat(upstream.lastBody().get("model").asText()).isEqualTo("gpt-4o-upstream");
-    assertThat(upstream.upstream().last().headers().get("authorization")).isEqualTo("Bearer " + UPSTREAM_KEY);
+    assertThat(gw.upstream.upstream().last().path()).isEqualTo("/v1/chat/completions");
+    assertThat(gw.upstream.lastBody().get("model").asText()).isEqualTo("gpt-4o-upstream");
+    assertThat(gw.upstream.upstream().last().headers().get("authorization")).isEqualTo("Bearer " + UPSTREAM_KEY);
   }
 
   @Test
   void streamingRelaysEveryChunkInOrder() {
     String text = "one two three four five six seven eight";
-    upstream.answer(text);
+    gw.upstream.answer(text);
     List<String> pieces = new ArrayList<>();
     List<ChatCompletionChunk> chunks = new ArrayList<>();
     try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions().createStreaming(chat().build())) {
@@ -129,12 +112,12 @@ class OpenAiSdkTest {
     // the client did not ask for usage: the usage chunk the gateway asked for is not relayed
     assertThat(chunks).allSatisfy(c -> assertThat(c.choices()).isNotEmpty());
     assertThat(chunks).allSatisfy(c -> assertThat(c.usage()).isEmpty());
-    assertThat(upstream.lastBody().path("stream_options").path("include_usage").asBoolean()).isTrue();
+    assertThat(gw.upstream.lastBody().path("stream_options").path("include_usage").asBoolean()).isTrue();
   }
 
   @Test
   void streamingUsageChunkOnlyWhenAsked() {
-    upstream.answer("counted words");
+    gw.upstream.answer("counted words");
     List<ChatCompletionChunk> chunks = new ArrayList<>();
     try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions().createStreaming(
         chat().streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
@@ -149,7 +132,7 @@ class OpenAiSdkTest {
 
   @Test
   void toolDefinitionsReachTheUpstreamUntouchedAndToolCallsComeBack() {
-    upstream.toolCall("get_weather", "{\"city\":\"Paris\",\"unit\":\"celsius\"}");
+    gw.upstream.toolCall("get_weather", "{\"city\":\"Paris\",\"unit\":\"celsius\"}");
     ChatCompletionFunctionTool tool = ChatCompletionFunctionTool.builder().function(FunctionDefinition.builder()
         .name("get_weather").description("Current weather").strict(true)
         .parameters(FunctionParameters.builder()
@@ -166,7 +149,7 @@ class OpenAiSdkTest {
 
     ChatCompletion reply = client().chat().completions().create(params);
 
-    JsonNode sent = upstream.lastBody();
+    JsonNode sent = gw.upstream.lastBody();
     assertThat(sent.get("tools")).isEqualTo(FakeOpenAi.parse("""
         [{"type":"function","function":{"name":"get_weather","description":"Current weather","strict":true,
           "parameters":{"type":"object","properties":{"city":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}},
@@ -182,7 +165,7 @@ class OpenAiSdkTest {
   @Test
   void streamedToolCallArgumentsReassemble() {
     String args = "{\"city\":\"Reykjavik\",\"unit\":\"celsius\"}";
-    upstream.toolCall("get_weather", args);
+    gw.upstream.toolCall("get_weather", args);
     StringBuilder assembled = new StringBuilder();
     List<String> names = new ArrayList<>();
     try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions().createStreaming(chat().build())) {
@@ -198,10 +181,10 @@ class OpenAiSdkTest {
 
   @Test
   void jsonModeIsForwarded() {
-    upstream.answer("{\"ok\":true}");
+    gw.upstream.answer("{\"ok\":true}");
     ChatCompletion reply = client().chat().completions().create(
         chat().responseFormat(ResponseFormatJsonObject.builder().build()).build());
-    assertThat(upstream.lastBody().get("response_format")).isEqualTo(FakeOpenAi.parse("{\"type\":\"json_object\"}"));
+    assertThat(gw.upstream.lastBody().get("response_format")).isEqualTo(FakeOpenAi.parse("{\"type\":\"json_object\"}"));
     assertThat(reply.choices().get(0).message().content()).contains("{\"ok\":true}");
   }
 
@@ -209,16 +192,16 @@ class OpenAiSdkTest {
   void severalChoicesWithN() {
     ChatCompletion reply = client().chat().completions().create(chat().n(3).build());
     assertThat(reply.choices()).extracting(ChatCompletion.Choice::index).containsExactly(0L, 1L, 2L);
-    assertThat(upstream.lastBody().get("n").asInt()).isEqualTo(3);
+    assertThat(gw.upstream.lastBody().get("n").asInt()).isEqualTo(3);
   }
 
   @Test
   void logprobsComeBack() {
-    upstream.answer("Hi you");
+    gw.upstream.answer("Hi you");
     ChatCompletion reply = client().chat().completions().create(chat().logprobs(true).topLogprobs(2).build());
     var tokens = reply.choices().get(0).logprobs().orElseThrow().content().orElseThrow();
     assertThat(tokens).extracting(t -> t.token()).containsExactly("Hi ", "you");
-    assertThat(upstream.lastBody().get("top_logprobs").asInt()).isEqualTo(2);
+    assertThat(gw.upstream.lastBody().get("top_logprobs").asInt()).isEqualTo(2);
   }
 
   @Test
@@ -232,7 +215,7 @@ class OpenAiSdkTest {
     ChatCompletion reply = client().chat().completions().create(ChatCompletionCreateParams.builder().model("gpt-test")
         .addUserMessageOfArrayOfContentParts(content).build());
     assertThat(reply.choices().get(0).message().content()).isPresent();
-    assertThat(upstream.lastBody().get("messages").get(0).get("content")).isEqualTo(FakeOpenAi.parse("""
+    assertThat(gw.upstream.lastBody().get("messages").get(0).get("content")).isEqualTo(FakeOpenAi.parse("""
         [{"type":"text","text":"What is in this image?"},
          {"type":"image_url","image_url":{"url":"%s","detail":"low"}}]""".formatted(dataUrl)));
   }
@@ -245,23 +228,23 @@ class OpenAiSdkTest {
     assertThat(reply.data().get(1).index()).isEqualTo(1);
     assertThat(reply.data().get(0).embedding()).hasSize(4);
     assertThat(reply.data().get(0).embedding().get(0)).isCloseTo(0.1f, org.assertj.core.data.Offset.offset(1e-6f));
-    assertThat(upstream.upstream().last().path()).isEqualTo("/v1/embeddings");
-    assertThat(upstream.lastBody().get("model").asText()).isEqualTo("text-embedding-3-small");
+    assertThat(gw.upstream.upstream().last().path()).isEqualTo("/v1/embeddings");
+    assertThat(gw.upstream.lastBody().get("model").asText()).isEqualTo("text-embedding-3-small");
   }
 
   @Test
   void textCompletions() {
-    upstream.answer("a completed sentence");
+    gw.upstream.answer("a completed sentence");
     Completion reply = client().completions().create(CompletionCreateParams.builder()
         .model("gpt-test").prompt("Complete this").maxTokens(5).build());
     assertThat(reply.choices().get(0).text()).isEqualTo("a completed sentence");
-    assertThat(upstream.upstream().last().path()).isEqualTo("/v1/completions");
-    assertThat(upstream.lastBody().get("prompt").asText()).isEqualTo("Complete this");
+    assertThat(gw.upstream.upstream().last().path()).isEqualTo("/v1/completions");
+    assertThat(gw.upstream.lastBody().get("prompt").asText()).isEqualTo("Complete this");
   }
 
   @Test
   void streamedTextCompletions() {
-    upstream.answer("streamed completion text");
+    gw.upstream.answer("streamed completion text");
     StringBuilder text = new StringBuilder();
     try (StreamResponse<Completion> stream = client().completions().createStreaming(CompletionCreateParams.builder()
         .model("gpt-test").prompt("Complete this").build())) {
@@ -272,7 +255,7 @@ class OpenAiSdkTest {
 
   @Test
   void anUpstreamErrorOnAStreamIsAnErrorNotAnEmptyStream() {
-    upstream.fail(429, "Rate limit reached").retryAfter("3");
+    gw.upstream.fail(429, "Rate limit reached").retryAfter("3");
     assertThatThrownBy(() -> {
       try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions().createStreaming(chat().build())) {
         stream.stream().forEach(c -> { });
@@ -282,7 +265,7 @@ class OpenAiSdkTest {
 
   @Test
   void aStreamThatBreaksSurfacesAsAnErrorInTheSdk() {
-    upstream.answer("one two three four five").breakAfter(2);
+    gw.upstream.answer("one two three four five").breakAfter(2);
     List<String> seen = new ArrayList<>();
     assertThatThrownBy(() -> {
       try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions().createStreaming(chat().build())) {
@@ -302,13 +285,13 @@ class OpenAiSdkTest {
 
   @Test
   void badKeyIsUnauthorized() {
-    int before = upstream.requestCount();
-    assertThatThrownBy(() -> client(gateway.url(), "sk-wrong").chat().completions().create(chat().build()))
+    int before = gw.upstream.requestCount();
+    assertThatThrownBy(() -> client(gw.gateway.url(), "sk-wrong").chat().completions().create(chat().build()))
         .isInstanceOfSatisfying(UnauthorizedException.class, e -> {
           assertThat(e.statusCode()).isEqualTo(401);
           assertThat(e.getMessage()).doesNotContain(TestGateway.MASTER_KEY);
         });
-    assertThat(upstream.requestCount()).isEqualTo(before);
+    assertThat(gw.upstream.requestCount()).isEqualTo(before);
   }
 
   @Test
@@ -322,7 +305,7 @@ class OpenAiSdkTest {
 
   @Test
   void upstreamRateLimitKeepsRetryAfter() {
-    upstream.fail(429, "Rate limit reached for gpt-4o in organization org-x on requests per min (RPM)").retryAfter("7");
+    gw.upstream.fail(429, "Rate limit reached for gpt-4o in organization org-x on requests per min (RPM)").retryAfter("7");
     assertThatThrownBy(() -> client().chat().completions().create(chat().build()))
         .isInstanceOfSatisfying(RateLimitException.class, e -> {
           assertThat(e.headers().values("retry-after")).containsExactly("7");
@@ -332,7 +315,7 @@ class OpenAiSdkTest {
 
   @Test
   void upstreamServerErrorMessagePassesThrough() {
-    upstream.fail(500, "The server had an error while processing your request. Sorry about that!");
+    gw.upstream.fail(500, "The server had an error while processing your request. Sorry about that!");
     assertThatThrownBy(() -> client().chat().completions().create(chat().build()))
         .isInstanceOfSatisfying(InternalServerException.class, e -> {
           assertThat(e.statusCode()).isEqualTo(500);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.testing.FakeOpenAi;
+import dev.tollgate.testing.GatewayOnFakeOpenAi;
 import dev.tollgate.testing.TestGateway;
 import java.io.InputStream;
 import java.net.Socket;
@@ -17,46 +18,28 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Streaming as a real proxy does it: chunk by chunk, bounded waits, failures said out loud, client hang-ups passed on. */
 class StreamingTest {
   static final String STREAM = "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
   static final HttpClient CLIENT = HttpClient.newHttpClient();
-  static FakeOpenAi upstream;
-  static TestGateway gateway;
 
-  @BeforeAll
-  static void start() {
-    upstream = FakeOpenAi.start();
-    gateway = TestGateway.start("""
-        model_list:
-          - model_name: m
-            litellm_params:
-              model: openai/gpt-4o
-              api_base: %s
-              api_key: sk-up
-              timeout: 10
-              stream_timeout: 0.8
-        """.formatted(upstream.apiBase()));
-  }
-
-  @AfterAll
-  static void stop() {
-    gateway.close();
-    upstream.close();
-  }
-
-  @BeforeEach
-  void healthyUpstream() {
-    upstream.reset();
-  }
+  @RegisterExtension
+  static final GatewayOnFakeOpenAi gw = new GatewayOnFakeOpenAi(apiBase -> """
+      model_list:
+        - model_name: m
+          litellm_params:
+            model: openai/gpt-4o
+            api_base: %s
+            api_key: sk-up
+            timeout: 10
+            stream_timeout: 0.8
+      """.formatted(apiBase));
 
   static HttpResponse<Stream<String>> stream(String body) throws Exception {
-    return CLIENT.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+    return CLIENT.send(HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/v1/chat/completions"))
         .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
         .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofLines());
@@ -71,8 +54,8 @@ class StreamingTest {
 
   @Test
   void theFirstChunkReachesTheClientWhileTheUpstreamIsStillStreaming() throws Exception {
-    upstream.answer("one two three four five").chunkDelay(Duration.ofMillis(250));
-    int completedBefore = upstream.completedResponses();
+    gw.upstream.answer("one two three four five").chunkDelay(Duration.ofMillis(250));
+    int completedBefore = gw.upstream.completedResponses();
     HttpResponse<Stream<String>> r = stream(STREAM);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
@@ -81,7 +64,7 @@ class StreamingTest {
       Iterator<String> it = lines.filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).iterator();
       events.add(it.next());
       // the upstream has more to send: the gateway did not wait for the whole answer
-      assertThat(upstream.completedResponses()).isEqualTo(completedBefore);
+      assertThat(gw.upstream.completedResponses()).isEqualTo(completedBefore);
       it.forEachRemaining(events::add);
     }
     assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
@@ -94,9 +77,9 @@ class StreamingTest {
 
   @Test
   void manyConcurrentStreamsEachArriveWhole() throws Exception {
-    upstream.answer("every stream gets all of its words").chunkDelay(Duration.ofMillis(30));
+    gw.upstream.answer("every stream gets all of its words").chunkDelay(Duration.ofMillis(30));
     HttpClient http1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+    HttpRequest request = HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/v1/chat/completions"))
         .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
         .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(STREAM)).build();
     List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
@@ -118,9 +101,9 @@ class StreamingTest {
 
   @Test
   void streamTimeoutBoundsTheWaitForTheFirstChunk() throws Exception {
-    upstream.firstChunkDelay(Duration.ofSeconds(5));
+    gw.upstream.firstChunkDelay(Duration.ofSeconds(5));
     long t0 = System.nanoTime();
-    HttpResponse<String> r = gateway.post("/v1/chat/completions", STREAM);
+    HttpResponse<String> r = gw.gateway.post("/v1/chat/completions", STREAM);
     long waitedMillis = (System.nanoTime() - t0) / 1_000_000;
     JsonNode err = EdgeCaseTest.error(r, 408);
     assertThat(err.get("message").asText()).contains("stream_timeout");
@@ -129,19 +112,19 @@ class StreamingTest {
 
   @Test
   void slowChunksAfterTheFirstAreNotCutByStreamTimeout() throws Exception {
-    upstream.answer("steady").chunkDelay(Duration.ofMillis(1200));
+    gw.upstream.answer("steady").chunkDelay(Duration.ofMillis(1200));
     List<String> events = events(stream(STREAM));
     assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
   }
 
   @Test
   void aStreamThatStallsAfterItStartedEndsWithATimeoutEvent() throws Exception {
-    upstream.answer("first then silence").chunkDelay(Duration.ofSeconds(20));
+    gw.upstream.answer("first then silence").chunkDelay(Duration.ofSeconds(20));
     try (TestGateway impatient = TestGateway.start("""
         model_list:
           - model_name: m
             litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-up, timeout: 1, stream_timeout: 5}
-        """.formatted(upstream.apiBase()))) {
+        """.formatted(gw.upstream.apiBase()))) {
       HttpResponse<String> r = impatient.post("/v1/chat/completions", STREAM);
       List<String> events = r.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
       assertThat(events).hasSize(2);
@@ -153,7 +136,7 @@ class StreamingTest {
 
   @Test
   void aStreamThatBreaksMidWayEndsWithAnErrorEvent() throws Exception {
-    upstream.answer("one two three four five six").breakAfter(3);
+    gw.upstream.answer("one two three four five six").breakAfter(3);
     List<String> events = events(stream(STREAM));
     assertThat(events).hasSize(4);
     assertThat(events.subList(0, 3)).allSatisfy(e -> assertThat(FakeOpenAi.parse(e).path("object").asText()).isEqualTo("chat.completion.chunk"));
@@ -165,7 +148,7 @@ class StreamingTest {
 
   @Test
   void anInvalidChunkEndsTheStreamWithAnErrorEvent() throws Exception {
-    upstream.answer("one two three four").invalidChunkAfter(2);
+    gw.upstream.answer("one two three four").invalidChunkAfter(2);
     List<String> events = events(stream(STREAM));
     assertThat(events).hasSize(3);
     assertThat(events.subList(0, 2)).allSatisfy(e -> assertThat(FakeOpenAi.parse(e)).isNotNull());
@@ -176,44 +159,44 @@ class StreamingTest {
 
   @Test
   void aClientThatHangsUpMidStreamCancelsTheUpstreamRequest() throws Exception {
-    upstream.answer("a b c d e f g h i j k l m n o p q r s t").chunkDelay(Duration.ofMillis(200));
+    gw.upstream.answer("a b c d e f g h i j k l m n o p q r s t").chunkDelay(Duration.ofMillis(200));
     assertHangUpCancelsUpstream(STREAM, in -> readUntil(in, "data: "));
   }
 
   @Test
   void aClientThatHangsUpBeforeTheFirstChunkCancelsTheUpstreamRequest() throws Exception {
-    upstream.firstChunkDelay(Duration.ofSeconds(30));
+    gw.upstream.firstChunkDelay(Duration.ofSeconds(30));
     try (TestGateway patient = TestGateway.start("""
         model_list:
           - model_name: m
             litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-up}
-        """.formatted(upstream.apiBase()))) {
-      int received = upstream.requestCount();
+        """.formatted(gw.upstream.apiBase()))) {
+      int received = gw.upstream.requestCount();
       assertHangUpCancelsUpstream(patient, STREAM, in -> awaitRequests(received + 1));
     }
   }
 
   @Test
   void aClientThatHangsUpOnAPendingJsonAnswerCancelsTheUpstreamRequest() throws Exception {
-    upstream.hang();
-    int received = upstream.requestCount();
+    gw.upstream.hang();
+    int received = gw.upstream.requestCount();
     assertHangUpCancelsUpstream(STREAM.replace("\"stream\":true", "\"stream\":false"), in -> awaitRequests(received + 1));
   }
 
   @Test
   void anHttp2ClientThatCancelsItsStreamCancelsTheUpstreamRequest() throws Exception {
-    upstream.answer("a b c d e f g h i j k l m n o p q r s t").chunkDelay(Duration.ofMillis(200));
-    int abortedBefore = upstream.abortedRequests();
+    gw.upstream.answer("a b c d e f g h i j k l m n o p q r s t").chunkDelay(Duration.ofMillis(200));
+    int abortedBefore = gw.upstream.abortedRequests();
     HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
-    HttpResponse<InputStream> r = h2.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+    HttpResponse<InputStream> r = h2.send(HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/v1/chat/completions"))
         .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(STREAM)).build(), HttpResponse.BodyHandlers.ofInputStream());
     assertThat(r.version()).as("h2c upgrade accepted").isEqualTo(HttpClient.Version.HTTP_2);
     try (InputStream in = r.body()) {
       readUntil(in, "data: ");
     } // closing the body resets the HTTP/2 stream, the connection stays open
-    assertThat(upstream.awaitAborted(abortedBefore + 1, Duration.ofSeconds(5))).as("the upstream saw its request abandoned").isTrue();
-    HttpResponse<String> next = h2.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/health/liveness")).build(),
+    assertThat(gw.upstream.awaitAborted(abortedBefore + 1, Duration.ofSeconds(5))).as("the upstream saw its request abandoned").isTrue();
+    HttpResponse<String> next = h2.send(HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/health/liveness")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(next.statusCode()).isEqualTo(200);
   }
@@ -223,13 +206,13 @@ class StreamingTest {
   }
 
   private static void assertHangUpCancelsUpstream(String body, Step beforeHangingUp) throws Exception {
-    assertHangUpCancelsUpstream(gateway, body, beforeHangingUp);
+    assertHangUpCancelsUpstream(gw.gateway, body, beforeHangingUp);
   }
 
   /** Sends the request on a raw socket, runs the step, closes the socket: the upstream must see its request abandoned. */
   private static void assertHangUpCancelsUpstream(TestGateway target, String body, Step beforeHangingUp) throws Exception {
-    int abortedBefore = upstream.abortedRequests();
-    int completedBefore = upstream.completedResponses();
+    int abortedBefore = gw.upstream.abortedRequests();
+    int completedBefore = gw.upstream.completedResponses();
     try (Socket socket = new Socket("127.0.0.1", target.port())) {
       socket.setSoTimeout(10_000);
       byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
@@ -240,14 +223,14 @@ class StreamingTest {
       socket.getOutputStream().flush();
       beforeHangingUp.run(socket.getInputStream());
     }
-    assertThat(upstream.awaitAborted(abortedBefore + 1, Duration.ofSeconds(5)))
+    assertThat(gw.upstream.awaitAborted(abortedBefore + 1, Duration.ofSeconds(5)))
         .as("the upstream saw its connection closed").isTrue();
-    assertThat(upstream.completedResponses()).isEqualTo(completedBefore);
+    assertThat(gw.upstream.completedResponses()).isEqualTo(completedBefore);
   }
 
   private static void awaitRequests(int n) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (upstream.requestCount() < n) {
+    while (gw.upstream.requestCount() < n) {
       assertThat(System.nanoTime()).as("the upstream got the request").isLessThan(deadline);
       Thread.sleep(10);
     }

@@ -463,18 +463,7 @@ public final class FakeOpenAi implements AutoCloseable {
 
   /** Words with their following space, so the pieces concatenate back to the text. */
   static List<String> words(String text) {
-    List<String> out = new ArrayList<>();
-    int start = 0;
-    for (int i = 0; i < text.length(); i++) {
-      if (text.charAt(i) == ' ') {
-        out.add(text.substring(start, i + 1));
-        start = i + 1;
-      }
-    }
-    if (start < text.length()) {
-      out.add(text.substring(start));
-    }
-    return out;
+    return java.util.Arrays.stream(text.split("(?<= )")).filter(w -> !w.isEmpty()).toList();
   }
 
   private static List<String> splitArguments(String args) {
