@@ -105,6 +105,19 @@ class ForwardingTest {
   }
 
   @Test
+  void streamsAndErrorsCarryTheLiteLlmHeadersToo() {
+    HttpResponse<String> stream = gw.gateway.post("/v1/chat/completions",
+        "{\"model\":\"fwd\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(stream.headers().firstValue("x-litellm-model-group")).contains("fwd");
+    assertThat(stream.headers().firstValue("x-litellm-call-id")).isPresent();
+    gw.upstream.fail(500, "boom");
+    HttpResponse<String> failed = gw.gateway.post("/v1/chat/completions", "{\"model\":\"fwd\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(failed.statusCode()).isEqualTo(500);
+    assertThat(failed.headers().firstValue("x-litellm-call-id")).isPresent();
+    assertThat(failed.headers().firstValue("x-litellm-model-id")).isPresent();
+  }
+
+  @Test
   void azureStyleDeploymentPathsNameTheModel() {
     for (String path : new String[] {"/openai/deployments/fwd/chat/completions?api-version=2024-10-21", "/engines/fwd/chat/completions"}) {
       HttpResponse<String> r = TestGateway.send(HttpRequest.newBuilder(URI.create(gw.gateway.url() + path))
