@@ -35,11 +35,18 @@ class StreamingTest {
             api_base: %s
             api_key: sk-up
             timeout: 10
-            stream_timeout: 0.8
       """.formatted(apiBase));
 
-  static HttpResponse<Stream<String>> stream(String body) throws Exception {
-    return CLIENT.send(HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/v1/chat/completions"))
+  /** A second upstream and gateway with a short {@code stream_timeout}. */
+  @RegisterExtension
+  static final GatewayOnFakeOpenAi impatient = new GatewayOnFakeOpenAi(apiBase -> """
+      model_list:
+        - model_name: m
+          litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-up, timeout: 10, stream_timeout: 0.8}
+      """.formatted(apiBase));
+
+  static HttpResponse<Stream<String>> stream(TestGateway target, String body) throws Exception {
+    return CLIENT.send(HttpRequest.newBuilder(URI.create(target.url() + "/v1/chat/completions"))
         .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
         .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofLines());
@@ -56,7 +63,7 @@ class StreamingTest {
   void theFirstChunkReachesTheClientWhileTheUpstreamIsStillStreaming() throws Exception {
     gw.upstream.answer("one two three four five").chunkDelay(Duration.ofMillis(250));
     int completedBefore = gw.upstream.completedResponses();
-    HttpResponse<Stream<String>> r = stream(STREAM);
+    HttpResponse<Stream<String>> r = stream(gw.gateway, STREAM);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
     List<String> events = new ArrayList<>();
@@ -100,10 +107,63 @@ class StreamingTest {
   }
 
   @Test
+  void aSlowReaderHoldsTheUpstreamBackInsteadOfFillingTheGatewaysMemory() throws Exception {
+    int words = 8_000;
+    String word = "x".repeat(4096) + " ";
+    gw.upstream.answer(word.repeat(words).trim()); // about 32 MB of chunks, more than the sockets on the way can hold
+    int completedBefore = gw.upstream.completedResponses();
+    try (Socket socket = new Socket()) {
+      socket.setReceiveBufferSize(64 * 1024);
+      socket.connect(new java.net.InetSocketAddress("127.0.0.1", gw.gateway.port()));
+      socket.setSoTimeout(30_000);
+      byte[] bytes = STREAM.getBytes(StandardCharsets.UTF_8);
+      socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+          + "authorization: Bearer " + TestGateway.MASTER_KEY + "\r\ncontent-type: application/json\r\n"
+          + "content-length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().write(bytes);
+      readUntil(socket.getInputStream(), "data: ");
+      Thread.sleep(1_500); // the client reads nothing: whatever the gateway does not hold back piles up somewhere
+      assertThat(gw.upstream.completedResponses()).as("the upstream could not finish: the gateway stopped reading it")
+          .isEqualTo(completedBefore);
+      long events = countEventsUntilDone(socket.getInputStream());
+      assertThat(events).isGreaterThanOrEqualTo(words);
+    }
+    assertThat(gw.upstream.completedResponses()).isEqualTo(completedBefore + 1);
+  }
+
+  /** Reads the rest of a stream, counting "data: " events up to "data: [DONE]", keeping only a small window in memory. */
+  private static long countEventsUntilDone(InputStream in) throws Exception {
+    byte[] marker = "data: ".getBytes(StandardCharsets.US_ASCII);
+    byte[] done = "[DONE]".getBytes(StandardCharsets.US_ASCII);
+    byte[] buf = new byte[64 * 1024];
+    long events = 0;
+    int matched = 0;
+    int doneMatched = -1;
+    for (int n; (n = in.read(buf)) >= 0; ) {
+      for (int i = 0; i < n; i++) {
+        byte b = buf[i];
+        if (doneMatched >= 0) {
+          doneMatched = b == done[doneMatched] ? doneMatched + 1 : -1;
+          if (doneMatched == done.length) {
+            return events;
+          }
+        }
+        matched = b == marker[matched] ? matched + 1 : (b == marker[0] ? 1 : 0);
+        if (matched == marker.length) {
+          events++;
+          matched = 0;
+          doneMatched = 0;
+        }
+      }
+    }
+    throw new AssertionError("the stream ended without [DONE] after " + events + " events");
+  }
+
+  @Test
   void streamTimeoutBoundsTheWaitForTheFirstChunk() throws Exception {
-    gw.upstream.firstChunkDelay(Duration.ofSeconds(5));
+    impatient.upstream.firstChunkDelay(Duration.ofSeconds(5));
     long t0 = System.nanoTime();
-    HttpResponse<String> r = gw.gateway.post("/v1/chat/completions", STREAM);
+    HttpResponse<String> r = impatient.gateway.post("/v1/chat/completions", STREAM);
     long waitedMillis = (System.nanoTime() - t0) / 1_000_000;
     JsonNode err = EdgeCaseTest.error(r, 408);
     assertThat(err.get("message").asText()).contains("stream_timeout");
@@ -112,20 +172,22 @@ class StreamingTest {
 
   @Test
   void slowChunksAfterTheFirstAreNotCutByStreamTimeout() throws Exception {
-    gw.upstream.answer("steady").chunkDelay(Duration.ofMillis(1200));
-    List<String> events = events(stream(STREAM));
+    impatient.upstream.answer("steady").chunkDelay(Duration.ofMillis(1200));
+    List<String> events = events(stream(impatient.gateway, STREAM));
     assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
   }
 
   @Test
   void aStreamThatStallsAfterItStartedEndsWithATimeoutEvent() throws Exception {
     gw.upstream.answer("first then silence").chunkDelay(Duration.ofSeconds(20));
-    try (TestGateway impatient = TestGateway.start("""
+    try (TestGateway idleLimited = TestGateway.start("""
         model_list:
           - model_name: m
-            litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-up, timeout: 1, stream_timeout: 5}
+            litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-up, timeout: 1, stream_timeout: 10}
         """.formatted(gw.upstream.apiBase()))) {
-      HttpResponse<String> r = impatient.post("/v1/chat/completions", STREAM);
+      long t0 = System.nanoTime();
+      HttpResponse<String> r = idleLimited.post("/v1/chat/completions", STREAM);
+      assertThat((System.nanoTime() - t0) / 1_000_000).as("cut by the 1 s idle timeout, not the 10 s stream_timeout").isLessThan(8_000);
       List<String> events = r.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
       assertThat(events).hasSize(2);
       JsonNode error = FakeOpenAi.parse(events.get(1)).get("error");
@@ -137,7 +199,7 @@ class StreamingTest {
   @Test
   void aStreamThatBreaksMidWayEndsWithAnErrorEvent() throws Exception {
     gw.upstream.answer("one two three four five six").breakAfter(3);
-    List<String> events = events(stream(STREAM));
+    List<String> events = events(stream(gw.gateway, STREAM));
     assertThat(events).hasSize(4);
     assertThat(events.subList(0, 3)).allSatisfy(e -> assertThat(FakeOpenAi.parse(e).path("object").asText()).isEqualTo("chat.completion.chunk"));
     JsonNode error = FakeOpenAi.parse(events.get(3)).get("error");
@@ -149,7 +211,7 @@ class StreamingTest {
   @Test
   void anInvalidChunkEndsTheStreamWithAnErrorEvent() throws Exception {
     gw.upstream.answer("one two three four").invalidChunkAfter(2);
-    List<String> events = events(stream(STREAM));
+    List<String> events = events(stream(gw.gateway, STREAM));
     assertThat(events).hasSize(3);
     assertThat(events.subList(0, 2)).allSatisfy(e -> assertThat(FakeOpenAi.parse(e)).isNotNull());
     JsonNode error = FakeOpenAi.parse(events.get(2)).get("error");

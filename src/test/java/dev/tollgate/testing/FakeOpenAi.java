@@ -394,22 +394,34 @@ public final class FakeOpenAi implements AutoCloseable {
     sendFrom(rc, chunks, 0, firstChunkDelay, gap, breakAt, invalidAt);
   }
 
+  /** Writes chunks from {@code next} on: one per {@code gap}, or as fast as the reader takes them. */
   private void sendFrom(RoutingContext rc, List<ObjectNode> chunks, int next, Duration wait, Duration gap, int breakAt, int invalidAt) {
     later(wait, rc, () -> {
       HttpServerResponse response = rc.response();
-      if (next == breakAt) {
-        rc.request().connection().close();
-        return;
+      for (int i = next; ; i++) {
+        if (i == breakAt) {
+          rc.request().connection().close();
+          return;
+        }
+        if (i == invalidAt) {
+          response.write("data: {\"id\":\"chatcmpl-broken\",\"object\":\"chat.completion.chu\n\n");
+        }
+        if (i == chunks.size()) {
+          end(response, Buffer.buffer("data: [DONE]\n\n"));
+          return;
+        }
+        response.write("data: " + chunks.get(i) + "\n\n");
+        int following = i + 1;
+        if (!gap.isZero()) {
+          sendFrom(rc, chunks, following, gap, gap, breakAt, invalidAt);
+          return;
+        }
+        if (response.writeQueueFull()) {
+          // like a real server: a slow reader holds the writer back
+          response.drainHandler(v -> sendFrom(rc, chunks, following, Duration.ZERO, gap, breakAt, invalidAt));
+          return;
+        }
       }
-      if (next == invalidAt) {
-        response.write("data: {\"id\":\"chatcmpl-broken\",\"object\":\"chat.completion.chu\n\n");
-      }
-      if (next == chunks.size()) {
-        end(response, Buffer.buffer("data: [DONE]\n\n"));
-        return;
-      }
-      response.write("data: " + chunks.get(next) + "\n\n");
-      sendFrom(rc, chunks, next + 1, gap, gap, breakAt, invalidAt);
     });
   }
 
