@@ -171,6 +171,14 @@ class StreamingTest {
   }
 
   @Test
+  void streamTimeoutCountsFromTheRequestNotFromTheHeaders() throws Exception {
+    // headers after 0.6 s, first chunk 0.6 s later: 1.2 s in all, over the 0.8 s stream_timeout
+    impatient.upstream.headersDelay(Duration.ofMillis(600)).firstChunkDelay(Duration.ofMillis(600));
+    JsonNode err = EdgeCaseTest.error(impatient.gateway.post("/v1/chat/completions", STREAM), 408);
+    assertThat(err.get("message").asText()).contains("stream_timeout");
+  }
+
+  @Test
   void slowChunksAfterTheFirstAreNotCutByStreamTimeout() throws Exception {
     impatient.upstream.answer("steady").chunkDelay(Duration.ofMillis(1200));
     List<String> events = events(stream(impatient.gateway, STREAM));

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * FakeOpenAi ai = FakeOpenAi.start();        // api_base: ai.apiBase()
  * ai.answer("Hi there").chunkDelay(Duration.ofMillis(50));
  * ai.fail(429, "Rate limit reached").retryAfter("7");
- * ai.hang(); ai.breakAfter(2); ai.invalidChunkAfter(1); ai.firstChunkDelay(Duration.ofSeconds(2));
+ * ai.hang(); ai.breakAfter(2); ai.invalidChunkAfter(1); ai.headersDelay(d); ai.firstChunkDelay(Duration.ofSeconds(2));
  * }</pre>
  */
 public final class FakeOpenAi implements AutoCloseable {
@@ -39,6 +39,7 @@ public final class FakeOpenAi implements AutoCloseable {
   private volatile String answer;
   private volatile String toolName;
   private volatile String toolArguments;
+  private volatile Duration headersDelay;
   private volatile Duration firstChunkDelay;
   private volatile Duration chunkDelay;
   private volatile int failStatus;
@@ -77,6 +78,7 @@ public final class FakeOpenAi implements AutoCloseable {
     answer = DEFAULT_ANSWER;
     toolName = null;
     toolArguments = null;
+    headersDelay = Duration.ZERO;
     firstChunkDelay = Duration.ZERO;
     chunkDelay = Duration.ZERO;
     failStatus = 0;
@@ -98,6 +100,12 @@ public final class FakeOpenAi implements AutoCloseable {
   public FakeOpenAi toolCall(String name, String argumentsJson) {
     this.toolName = name;
     this.toolArguments = argumentsJson;
+    return this;
+  }
+
+  /** Waits this long before answering at all (status and headers included). */
+  public FakeOpenAi headersDelay(Duration d) {
+    this.headersDelay = d;
     return this;
   }
 
@@ -193,6 +201,11 @@ public final class FakeOpenAi implements AutoCloseable {
     if (hang) {
       return;
     }
+    later(headersDelay, rc, () -> respond(rc, kind));
+  }
+
+  private void respond(RoutingContext rc, Kind kind) {
+    HttpServerResponse response = rc.response();
     JsonNode request = Json.tryParse(rc.body().buffer());
     if (request == null || !request.isObject()) {
       error(response, 400, "We could not parse the JSON body of your request.", null);
