@@ -42,7 +42,8 @@ public final class Router {
     List<Deployment> candidates = group;
     if (!exclude.isEmpty() && group.size() > exclude.size()) {
       candidates = new ArrayList<>(group);
-      candidates.removeAll(exclude);
+      // by identity: two entries with the same settings are equal records, and both must not go
+      candidates.removeIf(d -> exclude.stream().anyMatch(x -> x == d));
     }
     if (candidates.size() == 1) {
       return candidates.get(0);

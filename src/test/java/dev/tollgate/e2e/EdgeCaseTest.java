@@ -161,6 +161,25 @@ class EdgeCaseTest {
   }
 
   @Test
+  void retriesWorkWhenTheGroupListsTheSameDeploymentTwice() {
+    gw.upstream.fail(503, "overloaded");
+    try (TestGateway g = TestGateway.start("""
+        model_list:
+          - model_name: m
+            litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-a}
+          - model_name: m
+            litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-a}
+        litellm_settings:
+          num_retries: 2
+        """.formatted(gw.upstream.apiBase(), gw.upstream.apiBase()))) {
+      int before = gw.upstream.requestCount();
+      JsonNode err = error(g.post("/v1/chat/completions", CHAT), 503);
+      assertThat(err.get("message").asText()).contains("overloaded");
+      assertThat(gw.upstream.requestCount() - before).isEqualTo(3);
+    }
+  }
+
+  @Test
   void numRetriesGoesToTheOtherDeployment() {
     try (FakeOpenAi healthy = FakeOpenAi.start()) {
       gw.upstream.fail(500, "The server had an error while processing your request.");
