@@ -465,12 +465,8 @@ public final class FakeOpenAi implements AutoCloseable {
   /** OpenAI's error body: {@code {"error":{"message","type","param","code"}}}. */
   private void error(HttpServerResponse response, int status, String message, String retryAfter) {
     ObjectNode body = Json.object();
-    ObjectNode err = body.putObject("error").put("message", message).put("type", switch (status) {
-      case 400, 404 -> "invalid_request_error";
-      case 401 -> "invalid_request_error";
-      case 429 -> "requests";
-      default -> status >= 500 ? "server_error" : "invalid_request_error";
-    });
+    ObjectNode err = body.putObject("error").put("message", message)
+        .put("type", status == 429 ? "requests" : status >= 500 ? "server_error" : "invalid_request_error");
     err.putNull("param");
     if (status == 429) {
       err.put("code", "rate_limit_exceeded");
@@ -499,7 +495,7 @@ public final class FakeOpenAi implements AutoCloseable {
     return out;
   }
 
-  /** A helper for tests that read a body as a {@link Buffer}. */
+  /** JSON text as a tree (null when it is not JSON), for assertions on bodies. */
   public static JsonNode parse(String json) {
     return Json.tryParse(Buffer.buffer(json));
   }
