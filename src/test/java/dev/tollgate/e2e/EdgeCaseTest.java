@@ -26,7 +26,9 @@ class EdgeCaseTest {
   static final GatewayOnFakeOpenAi gw = new GatewayOnFakeOpenAi(apiBase -> config(apiBase, ""));
 
   static String config(String apiBase, String more) {
+    // no retries (the default of a LiteLLM router is 2): these tests are about single answers
     return """
+        litellm_settings: {num_retries: 0}
         model_list:
           - model_name: m
             litellm_params:

@@ -20,6 +20,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ForwardingTest {
   @RegisterExtension
   static final GatewayOnFakeOpenAi gw = new GatewayOnFakeOpenAi(apiBase -> """
+      litellm_settings:
+        num_retries: 0
       model_list:
         - model_name: fwd
           litellm_params:

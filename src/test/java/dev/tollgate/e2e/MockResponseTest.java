@@ -27,6 +27,7 @@ class MockResponseTest {
   @BeforeAll
   static void start() {
     gateway = TestGateway.start("""
+        litellm_settings: {num_retries: 0}
         model_list:
           - model_name: demo
             litellm_params: {model: openai/demo, mock_response: "%s"}

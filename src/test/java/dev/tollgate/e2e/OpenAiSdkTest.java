@@ -52,6 +52,8 @@ class OpenAiSdkTest {
 
   @RegisterExtension
   static final GatewayOnFakeOpenAi gw = new GatewayOnFakeOpenAi(apiBase -> """
+      litellm_settings:
+        num_retries: 0
       model_list:
         - model_name: gpt-test
           litellm_params:

@@ -28,6 +28,8 @@ class StreamingTest {
 
   @RegisterExtension
   static final GatewayOnFakeOpenAi gw = new GatewayOnFakeOpenAi(apiBase -> """
+      litellm_settings:
+        num_retries: 0
       model_list:
         - model_name: m
           litellm_params:
@@ -40,6 +42,8 @@ class StreamingTest {
   /** A second upstream and gateway with a short {@code stream_timeout}. */
   @RegisterExtension
   static final GatewayOnFakeOpenAi impatient = new GatewayOnFakeOpenAi(apiBase -> """
+      litellm_settings:
+        num_retries: 0
       model_list:
         - model_name: m
           litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-up, timeout: 10, stream_timeout: 0.8}
@@ -189,6 +193,7 @@ class StreamingTest {
   void aStreamThatStallsAfterItStartedEndsWithATimeoutEvent() throws Exception {
     gw.upstream.answer("first then silence").chunkDelay(Duration.ofSeconds(20));
     try (TestGateway idleLimited = TestGateway.start("""
+        litellm_settings: {num_retries: 0}
         model_list:
           - model_name: m
             litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-up, timeout: 1, stream_timeout: 10}
@@ -237,6 +242,7 @@ class StreamingTest {
   void aClientThatHangsUpBeforeTheFirstChunkCancelsTheUpstreamRequest() throws Exception {
     gw.upstream.firstChunkDelay(Duration.ofSeconds(30));
     try (TestGateway patient = TestGateway.start("""
+        litellm_settings: {num_retries: 0}
         model_list:
           - model_name: m
             litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-up}
