@@ -229,7 +229,7 @@ class StreamingTest {
     assertThat(events.subList(0, 2)).allSatisfy(e -> assertThat(FakeOpenAi.parse(e)).isNotNull());
     JsonNode error = FakeOpenAi.parse(events.get(2)).get("error");
     assertThat(error).isNotNull();
-    assertThat(error.get("message").asText()).contains("invalid JSON");
+    assertThat(error.get("message").asText()).contains("not JSON");
   }
 
   @Test

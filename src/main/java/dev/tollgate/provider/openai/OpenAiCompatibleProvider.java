@@ -85,7 +85,7 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
           out.chunk(data);
         } else {
           // relaying it would leave the client's SDK failing on a parse error with no explanation
-          out.error(new UpstreamException(502, "api_error", name() + " sent invalid JSON in a stream chunk: "
+          out.error(new UpstreamException(502, "api_error", name() + " sent a stream chunk that is not JSON: "
               + preview(data), null, "invalid_upstream_response", null));
         }
       });
