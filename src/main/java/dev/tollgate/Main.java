@@ -61,10 +61,10 @@ public final class Main implements Callable<Integer> {
     Environment env = Environment.system();
     Logging.configure(env, detailedDebug);
     var log = LoggerFactory.getLogger(Main.class);
-    int listenPort = port != null ? port : env.get("PORT").map(Integer::parseInt).orElse(4000);
     String listenHost = host != null ? host : env.get("HOST").orElse("0.0.0.0");
     Gateway gateway;
     try {
+      int listenPort = port != null ? port : portFromEnvironment(env);
       GatewayConfig cfg = config == null ? GatewayConfig.empty(env) : ConfigLoader.load(config, env);
       if (config == null) {
         log.info("no --config given: starting with no models");
@@ -107,7 +107,13 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      int p = port != null ? port : Environment.system().get("PORT").map(Integer::parseInt).orElse(4000);
+      int p;
+      try {
+        p = port != null ? port : portFromEnvironment(Environment.system());
+      } catch (ConfigException e) {
+        System.out.println("unhealthy: " + e.getMessage());
+        return 1;
+      }
       try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build()) {
         HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + p + path))
             .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
@@ -118,6 +124,20 @@ public final class Main implements Callable<Integer> {
         return 1;
       } 
     }
+  }
+
+  /** {@code PORT}, 4000 when unset; a wrong value is a config error, not a stack trace. */
+  static int portFromEnvironment(Environment env) {
+    String v = env.get("PORT").orElse("4000").trim();
+    try {
+      int p = Integer.parseInt(v);
+      if (p >= 0 && p <= 65535) {
+        return p;
+      }
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw new ConfigException("PORT: \"" + v + "\" is not valid (expected a port number, 0-65535)");
   }
 
   static final class VersionProvider implements CommandLine.IVersionProvider {

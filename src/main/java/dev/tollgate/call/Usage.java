@@ -31,7 +31,11 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
         u.path("cache_creation_input_tokens").asLong(0));
   }
 
-  /** Cheap pre-check before parsing a chunk: does it mention "usage" at all? */
+  /**
+   * Cheap pre-check before parsing a chunk: does it have a "usage" that is not null? (OpenAI puts
+   * {@code "usage":null} on every chunk but the last when include_usage is on, which the gateway
+   * always asks for: those must not cost a full parse each.)
+   */
   public static boolean mayContainUsage(Buffer json) {
     int n = json.length() - USAGE_KEY.length;
     outer:
@@ -41,9 +45,22 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
           continue outer;
         }
       }
-      return true;
+      int v = skipSpaces(json, i + USAGE_KEY.length);
+      if (v < json.length() && json.getByte(v) == ':') {
+        v = skipSpaces(json, v + 1);
+        if (v < json.length() && json.getByte(v) != 'n') {
+          return true;
+        }
+      }
     }
     return false;
+  }
+
+  private static int skipSpaces(Buffer json, int i) {
+    while (i < json.length() && Character.isWhitespace(json.getByte(i))) {
+      i++;
+    }
+    return i;
   }
 
   /** Usage of a chunk or body, or null (also for anything that is not JSON). */

@@ -36,6 +36,19 @@ public final class Json {
     }
   }
 
+  /** Whether the bytes are one well-formed JSON object, checked token by token without building a tree. */
+  public static boolean isObject(Buffer bytes) {
+    try (var parser = MAPPER.createParser(bytes.getBytes())) {
+      if (parser.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        return false;
+      }
+      parser.skipChildren();
+      return parser.nextToken() == null;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   public static Buffer buffer(JsonNode node) {
     try {
       return Buffer.buffer(MAPPER.writeValueAsBytes(node));

@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -31,20 +32,22 @@ public final class UpstreamHttp {
         .setHeaders(headers)
         .setConnectTimeout(Math.min(call.timeout().toMillis(), 30_000));
     long totalMillis = Math.max(1, (call.stream() ? call.streamTimeout() : call.timeout()).toMillis());
+    long startNanos = System.nanoTime();
     ctx.http().request(options).onComplete(ar -> {
       if (ar.failed()) {
         reply.tryFail(connectionError(wire.name(), url, ar.cause()));
         return;
       }
       HttpClientRequest request = ar.result();
+      // fail the reply before the reset: the reset fails the pending send, which must not win as a 502
       long timer = ctx.vertx().setTimer(totalMillis, id -> {
-        request.reset();
         reply.tryFail(UpstreamException.timeout(wire.name() + " timed out after " + totalMillis / 1000.0 + "s"
             + (call.stream() ? " waiting for the first chunk (stream_timeout)" : " (timeout)")));
+        request.reset();
       });
       call.cancellation().onCancel(() -> {
-        request.reset();
         reply.tryFail(UpstreamException.of(499, "client closed the request"));
+        request.reset();
       });
       reply.future().onComplete(x -> ctx.vertx().cancelTimer(timer));
       request.send(body).onComplete(rar -> {
@@ -57,7 +60,7 @@ public final class UpstreamHttp {
         if (status >= 200 && status < 300 && call.stream()) {
           ctx.vertx().cancelTimer(timer);
           UpstreamStream.relay(ctx.vertx(), request, response, wire.streamDecoder(call), reply,
-              passThroughHeaders(response.headers()), call.streamTimeout(), call.timeout(), call.cancellation());
+              passThroughHeaders(response.headers()), untilFirstChunk(call, startNanos), call.timeout(), call.cancellation());
           return;
         }
         response.body().onComplete(bar -> {
@@ -76,6 +79,12 @@ public final class UpstreamHttp {
       });
     });
     return reply.future();
+  }
+
+  /** What is left of stream_timeout once the headers came: it bounds the wait for the first chunk from the request on. */
+  private static Duration untilFirstChunk(UpstreamCall call, long startNanos) {
+    Duration left = call.streamTimeout().minusNanos(System.nanoTime() - startNanos);
+    return left.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : left;
   }
 
   /** Adds the headers every JSON call carries, plus the deployment's {@code extra_headers}. */

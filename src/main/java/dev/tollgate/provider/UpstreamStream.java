@@ -30,6 +30,7 @@ public final class UpstreamStream implements ChunkStream, StreamDecoder.Emitter 
   private boolean endPending;
   private UpstreamException errorPending;
   private long timer = -1;
+  private long timerFiresAtNanos;
   private long deadlineNanos;
   private String timeoutReason;
   private final String idleReason;
@@ -80,6 +81,11 @@ public final class UpstreamStream implements ChunkStream, StreamDecoder.Emitter 
     timeoutReason = idleReason;
     if (first) {
       first = false;
+      if (timer >= 0 && deadlineNanos < timerFiresAtNanos) {
+        // the idle timeout is shorter than stream_timeout: the timer set for the first chunk fires too late
+        vertx.cancelTimer(timer);
+        schedule(idleTimeout.toNanos());
+      }
       early.add(json);
       reply.tryComplete(new ProviderReply.Streaming(this, replyHeaders));
       return;
@@ -177,6 +183,7 @@ public final class UpstreamStream implements ChunkStream, StreamDecoder.Emitter 
   }
 
   private void schedule(long nanos) {
+    timerFiresAtNanos = System.nanoTime() + nanos;
     timer = vertx.setTimer(Math.max(1, nanos / 1_000_000), id -> {
       timer = -1;
       long left = deadlineNanos - System.nanoTime();

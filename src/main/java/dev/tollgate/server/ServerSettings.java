@@ -1,5 +1,6 @@
 package dev.tollgate.server;
 
+import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
 import java.time.Duration;
@@ -25,9 +26,17 @@ public record ServerSettings(
     }
     int retries = litellm.optNonNegativeInt("num_retries").orElse(0);
     Duration drain = general.optSeconds("graceful_shutdown_timeout")
-        .or(() -> config.env().get("TOLLGATE_DRAIN_TIMEOUT").map(s -> Duration.ofMillis((long) (Double.parseDouble(s) * 1000))))
+        .or(() -> config.env().get("TOLLGATE_DRAIN_TIMEOUT").map(ServerSettings::seconds))
         .orElse(Duration.ofSeconds(30));
     boolean dropParams = litellm.bool("drop_params", false);
     return new ServerSettings(host, port, (long) (maxMb * 1024 * 1024), retries, drain, dropParams, detailedDebug);
+  }
+
+  private static Duration seconds(String value) {
+    try {
+      return Duration.ofMillis((long) (Double.parseDouble(value.trim()) * 1000));
+    } catch (NumberFormatException e) {
+      throw new ConfigException("TOLLGATE_DRAIN_TIMEOUT: \"" + value + "\" is not valid (expected a number of seconds)");
+    }
   }
 }

@@ -9,6 +9,7 @@ import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.SseParser;
 import dev.tollgate.provider.StreamDecoder;
 import dev.tollgate.provider.UpstreamCall;
+import dev.tollgate.provider.UpstreamException;
 import dev.tollgate.provider.UpstreamHttp;
 import dev.tollgate.provider.WireFormat;
 import io.vertx.core.Future;
@@ -63,7 +64,20 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
 
   @Override
   public Buffer completeResponse(UpstreamCall call, Buffer upstreamBody) {
+    // a wrong api_base often answers 200 with a web page: say so instead of relaying it as JSON
+    int i = 0;
+    while (i < upstreamBody.length() && Character.isWhitespace(upstreamBody.getByte(i))) {
+      i++;
+    }
+    if (i == upstreamBody.length() || upstreamBody.getByte(i) != '{') {
+      throw new UpstreamException(502, "api_error", name() + " answered 200 with a body that is not a JSON object (is api_base "
+          + call.deployment().apiBase() + " right?): " + preview(upstreamBody), null, "invalid_upstream_response", null);
+    }
     return upstreamBody;
+  }
+
+  private static String preview(Buffer data) {
+    return data.length() > 100 ? data.getString(0, 100) + "..." : data.toString();
   }
 
   @Override
@@ -73,8 +87,12 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
       private final SseParser parser = new SseParser((event, data) -> {
         if (data.length() == DONE.length() && data.equals(DONE)) {
           out.end();
-        } else {
+        } else if (Json.isObject(data)) {
           out.chunk(data);
+        } else {
+          // relaying it would leave the client's SDK failing on a parse error with no explanation
+          out.error(new UpstreamException(502, "api_error", name() + " sent a stream chunk that is not JSON: "
+              + preview(data), null, "invalid_upstream_response", null));
         }
       });
 

@@ -1,0 +1,26 @@
+package dev.tollgate.call;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
+
+class UsageTest {
+  @Test
+  void chunksWithNullUsageAreSkippedWithoutParsing() {
+    assertThat(Usage.mayContainUsage(Buffer.buffer("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}],\"usage\":null}"))).isFalse();
+    assertThat(Usage.mayContainUsage(Buffer.buffer("{\"choices\":[],\"usage\" : null}"))).isFalse();
+    assertThat(Usage.mayContainUsage(Buffer.buffer("{\"choices\":[{\"delta\":{\"content\":\"usage\"}}]}"))).isFalse();
+  }
+
+  @Test
+  void theUsageChunkIsRead() {
+    Buffer last = Buffer.buffer("{\"choices\":[],\"usage\": {\"prompt_tokens\":5,\"completion_tokens\":7,\"total_tokens\":12,"
+        + "\"prompt_tokens_details\":{\"cached_tokens\":2},\"completion_tokens_details\":{\"reasoning_tokens\":3}}}");
+    assertThat(Usage.mayContainUsage(last)).isTrue();
+    assertThat(Usage.parse(last)).isEqualTo(new Usage(5, 7, 2, 3, 0));
+    // "usage" as text inside a chunk before the real block does not hide it
+    assertThat(Usage.parse(Buffer.buffer("{\"note\":\"usage\",\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}")))
+        .isEqualTo(new Usage(1, 1, 0, 0, 0));
+  }
+}
