@@ -114,8 +114,13 @@ public final class Deployments {
     params.optString("organization").ifPresent(org -> extraHeaders.put("OpenAI-Organization", org));
     String apiVersion = params.optString("api_version").orElse(null);
 
-    ObjectNode rawParams = params.objectOrEmpty();
+    ObjectNode rawParams = params.objectOrEmpty().deepCopy();
     String id = modelInfo.hasNonNull("id") ? modelInfo.get("id").asText() : hashId(modelName, rawParams);
+    family.paramEnv().forEach((param, names) -> {
+      if (!rawParams.hasNonNull(param)) {
+        env.first(names.toArray(String[]::new)).ifPresent(v -> rawParams.put(param, v));
+      }
+    });
     return new Deployment(id, modelName, family, upstreamModel, apiBase, apiKey, apiVersion, timeout, streamTimeout,
         maxRetries, rpm, tpm, weight, extraHeaders, mockResponse, defaults, modelInfo, rawParams, tags,
         params.bool("drop_params", defaultDropParams));

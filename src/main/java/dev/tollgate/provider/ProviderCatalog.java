@@ -1,5 +1,6 @@
 package dev.tollgate.provider;
 
+import dev.tollgate.provider.gemini.GeminiProvider;
 import dev.tollgate.provider.openai.OpenAiCompatibleProvider;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,8 +17,7 @@ public final class ProviderCatalog {
 
   /** Prefixes LiteLLM knows that this version of Tollgate does not serve yet (named in errors, used for "did you mean"). */
   private static final Set<String> NOT_YET_SUPPORTED = Set.of(
-      "azure", "azure_ai", "anthropic", "gemini", "vertex_ai", "vertex_ai_beta", "bedrock", "sagemaker",
-      "ollama", "ollama_chat", "cohere", "cohere_chat", "huggingface", "replicate", "watsonx", "databricks",
+      "azure", "azure_ai", "anthropic", "sagemaker", "huggingface", "replicate", "watsonx", "databricks",
       "ai21", "voyage", "jina_ai", "friendliai", "sambanova", "dashscope", "moonshot", "nebius");
 
   static {
@@ -39,6 +39,9 @@ public final class ProviderCatalog {
     openAiCompatible("lm_studio", openAi, "http://localhost:1234/v1", List.of("LM_STUDIO_API_KEY"), List.of("LM_STUDIO_API_BASE"), false);
     openAiCompatible("nvidia_nim", openAi, "https://integrate.api.nvidia.com/v1", List.of("NVIDIA_NIM_API_KEY"), List.of("NVIDIA_NIM_API_BASE"), true);
     openAiCompatible("litellm_proxy", openAi, null, List.of("LITELLM_PROXY_API_KEY"), List.of("LITELLM_PROXY_API_BASE"), false);
+    // providers with their own wire formats
+    register(new ProviderFamily("gemini", GeminiProvider::new, "https://generativelanguage.googleapis.com/v1beta",
+        List.of("GEMINI_API_KEY"), List.of("GEMINI_API_BASE"), true));
   }
 
   private ProviderCatalog() {}

@@ -62,6 +62,12 @@ public final class FakeUpstream implements AutoCloseable {
     return this;
   }
 
+  /** Registers a handler for POST requests whose path matches a regex (named groups become path params). */
+  public FakeUpstream onPostRegex(String regex, Handler<RoutingContext> handler) {
+    router.postWithRegex(regex).handler(handler);
+    return this;
+  }
+
   public FakeUpstream onGet(String path, Handler<RoutingContext> handler) {
     router.get(path).handler(handler);
     return this;
