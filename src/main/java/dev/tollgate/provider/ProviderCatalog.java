@@ -2,6 +2,7 @@ package dev.tollgate.provider;
 
 import dev.tollgate.provider.gemini.GeminiProvider;
 import dev.tollgate.provider.openai.OpenAiCompatibleProvider;
+import dev.tollgate.provider.vertex.VertexProvider;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,11 @@ public final class ProviderCatalog {
     // providers with their own wire formats
     register(new ProviderFamily("gemini", GeminiProvider::new, "https://generativelanguage.googleapis.com/v1beta",
         List.of("GEMINI_API_KEY"), List.of("GEMINI_API_BASE"), true));
+    for (String vertex : List.of("vertex_ai", "vertex_ai_beta")) {
+      register(new ProviderFamily(vertex, VertexProvider::new, "https://aiplatform.googleapis.com", List.of(), List.of(), false,
+          Map.of("vertex_project", List.of("VERTEXAI_PROJECT", "VERTEX_PROJECT"), "vertex_location", List.of("VERTEXAI_LOCATION", "VERTEX_LOCATION"),
+              "vertex_credentials", List.of("VERTEXAI_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS"))));
+    }
   }
 
   private ProviderCatalog() {}
