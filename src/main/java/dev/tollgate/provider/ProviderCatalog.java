@@ -1,5 +1,6 @@
 package dev.tollgate.provider;
 
+import dev.tollgate.provider.bedrock.BedrockProvider;
 import dev.tollgate.provider.gemini.GeminiProvider;
 import dev.tollgate.provider.openai.OpenAiCompatibleProvider;
 import dev.tollgate.provider.vertex.VertexProvider;
@@ -48,6 +49,11 @@ public final class ProviderCatalog {
           Map.of("vertex_project", List.of("VERTEXAI_PROJECT", "VERTEX_PROJECT"), "vertex_location", List.of("VERTEXAI_LOCATION", "VERTEX_LOCATION"),
               "vertex_credentials", List.of("VERTEXAI_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS"))));
     }
+    register(new ProviderFamily("bedrock", BedrockProvider::new, "https://bedrock-runtime.us-east-1.amazonaws.com",
+        List.of("AWS_BEARER_TOKEN_BEDROCK"), List.of(), false,
+        Map.of("aws_access_key_id", List.of("AWS_ACCESS_KEY_ID"), "aws_secret_access_key", List.of("AWS_SECRET_ACCESS_KEY"),
+            "aws_session_token", List.of("AWS_SESSION_TOKEN"), "aws_region_name", List.of("AWS_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"),
+            "aws_bedrock_runtime_endpoint", List.of("AWS_BEDROCK_RUNTIME_ENDPOINT"))));
   }
 
   private ProviderCatalog() {}

@@ -63,8 +63,13 @@ public abstract class TranslatedProviderContract {
     return true;
   }
 
-  /** Whether the provider reports cached and reasoning tokens. */
-  protected boolean reportsTokenDetails() {
+  /** Whether the provider reports cached prompt tokens. */
+  protected boolean reportsCachedTokens() {
+    return true;
+  }
+
+  /** Whether the provider reports reasoning tokens. */
+  protected boolean reportsReasoningTokens() {
     return true;
   }
 
@@ -100,8 +105,10 @@ public abstract class TranslatedProviderContract {
     assertThat(c.choices().get(0).finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
     assertThat(c.usage().orElseThrow().promptTokens()).isEqualTo(FakeAnswer.PROMPT_TOKENS);
     assertThat(c.usage().orElseThrow().completionTokens()).isEqualTo(FakeAnswer.COMPLETION_TOKENS);
-    if (reportsTokenDetails()) {
+    if (reportsCachedTokens()) {
       assertThat(c.usage().orElseThrow().promptTokensDetails().orElseThrow().cachedTokens()).contains((long) FakeAnswer.CACHED_TOKENS);
+    }
+    if (reportsReasoningTokens()) {
       assertThat(c.usage().orElseThrow().completionTokensDetails().orElseThrow().reasoningTokens()).contains((long) FakeAnswer.REASONING_TOKENS);
     }
     assertNativeChatRequest(upstream.last());
