@@ -2,6 +2,7 @@ package dev.tollgate.provider;
 
 import dev.tollgate.provider.bedrock.BedrockProvider;
 import dev.tollgate.provider.gemini.GeminiProvider;
+import dev.tollgate.provider.ollama.OllamaProvider;
 import dev.tollgate.provider.openai.OpenAiCompatibleProvider;
 import dev.tollgate.provider.vertex.VertexProvider;
 import java.util.LinkedHashMap;
@@ -54,6 +55,8 @@ public final class ProviderCatalog {
         Map.of("aws_access_key_id", List.of("AWS_ACCESS_KEY_ID"), "aws_secret_access_key", List.of("AWS_SECRET_ACCESS_KEY"),
             "aws_session_token", List.of("AWS_SESSION_TOKEN"), "aws_region_name", List.of("AWS_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"),
             "aws_bedrock_runtime_endpoint", List.of("AWS_BEDROCK_RUNTIME_ENDPOINT"))));
+    register(new ProviderFamily("ollama", OllamaProvider::generate, "http://localhost:11434", List.of("OLLAMA_API_KEY"), List.of("OLLAMA_API_BASE"), false));
+    register(new ProviderFamily("ollama_chat", OllamaProvider::chat, "http://localhost:11434", List.of("OLLAMA_API_KEY"), List.of("OLLAMA_API_BASE"), false));
   }
 
   private ProviderCatalog() {}
