@@ -1,6 +1,7 @@
 package dev.tollgate.provider;
 
 import dev.tollgate.provider.bedrock.BedrockProvider;
+import dev.tollgate.provider.cohere.CohereProvider;
 import dev.tollgate.provider.gemini.GeminiProvider;
 import dev.tollgate.provider.ollama.OllamaProvider;
 import dev.tollgate.provider.openai.OpenAiCompatibleProvider;
@@ -56,6 +57,9 @@ public final class ProviderCatalog {
             "aws_session_token", List.of("AWS_SESSION_TOKEN"), "aws_region_name", List.of("AWS_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"),
             "aws_bedrock_runtime_endpoint", List.of("AWS_BEDROCK_RUNTIME_ENDPOINT"))));
     register(new ProviderFamily("ollama", OllamaProvider::generate, "http://localhost:11434", List.of("OLLAMA_API_KEY"), List.of("OLLAMA_API_BASE"), false));
+    for (String cohere : List.of("cohere", "cohere_chat")) {
+      register(new ProviderFamily(cohere, CohereProvider::new, "https://api.cohere.com", List.of("COHERE_API_KEY", "CO_API_KEY"), List.of("COHERE_API_BASE"), true));
+    }
     register(new ProviderFamily("ollama_chat", OllamaProvider::chat, "http://localhost:11434", List.of("OLLAMA_API_KEY"), List.of("OLLAMA_API_BASE"), false));
   }
 
