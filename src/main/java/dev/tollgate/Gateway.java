@@ -6,6 +6,7 @@ import dev.tollgate.call.Interceptor;
 import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
+import dev.tollgate.ingress.gemini.GeminiIngress;
 import dev.tollgate.json.Json;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
@@ -55,6 +56,7 @@ public final class Gateway {
     List<Interceptor> interceptors = new ArrayList<>();
     // Routes of other parts (admin API, metrics, UI), added to every event loop's router.
     List<GatewayVerticle.RouteContributor> routes = new ArrayList<>();
+    routes.add(new GeminiIngress());
     // Closed, in reverse order, after the HTTP servers drained (pools, clients, spend writers).
     List<AutoCloseable> resources = new ArrayList<>();
     GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, auth, List.copyOf(interceptors),

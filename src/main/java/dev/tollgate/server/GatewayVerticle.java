@@ -50,8 +50,12 @@ public final class GatewayVerticle extends VerticleBase {
     void register(io.vertx.ext.web.Router web, RouteSupport support);
   }
 
-  /** The handlers a contributed route may put in front of its own: authentication and body reading. */
-  public record RouteSupport(Handler<RoutingContext> authenticated, Handler<RoutingContext> adminOnly, BodyHandler body) {}
+  /**
+   * What a contributed route may use: authentication and body handlers, the request path for
+   * other API formats ({@code dispatcher}), and this event loop's upstream HTTP client.
+   */
+  public record RouteSupport(Handler<RoutingContext> authenticated, Handler<RoutingContext> adminOnly, BodyHandler body,
+      OpenAiDispatcher dispatcher, ProviderContext providerContext) {}
 
   private final Shared shared;
   private final int port;
@@ -66,7 +70,8 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     http = vertx.createHttpClient(shared.upstreamOptions(), new PoolOptions().setHttp1MaxSize(2048).setMaxWaitQueueSize(-1));
-    ProviderRegistry providers = new ProviderRegistry(new ProviderContext(vertx, http));
+    ProviderContext providerContext = new ProviderContext(vertx, http);
+    ProviderRegistry providers = new ProviderRegistry(providerContext);
     List<Interceptor> steps = new ArrayList<>(shared.interceptors());
     steps.add(new RoutingInterceptor(shared.router(), providers, shared.settings().numRetries()));
     ProxyHandler proxy = new ProxyHandler(shared.router(), Interceptor.chain(steps));
@@ -95,7 +100,7 @@ public final class GatewayVerticle extends VerticleBase {
       proxyRoute(web, prefix + "/completions", body, auth, proxy, Endpoint.COMPLETIONS);
       proxyRoute(web, prefix + "/embeddings", body, auth, proxy, Endpoint.EMBEDDINGS);
     }
-    RouteSupport support = new RouteSupport(auth, admin, body);
+    RouteSupport support = new RouteSupport(auth, admin, body, proxy, providerContext);
     for (RouteContributor contributor : shared.extraRoutes()) {
       contributor.register(web, support);
     }

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * The OpenAI endpoints (chat, completions, embeddings): parse and check the request, send it down
  * the interceptor chain, and write what comes back — a JSON body, an SSE stream, or an error.
  */
-final class ProxyHandler {
+final class ProxyHandler implements OpenAiDispatcher {
   private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
 
   private final Router router;
@@ -53,21 +53,49 @@ final class ProxyHandler {
     if (pathModel != null) {
       body.put("model", pathModel);
     }
+    dispatch(rc, endpoint, body, OPENAI, start);
+  }
+
+  /** Answers in OpenAI's format: the JSON body or the SSE stream as they are, errors in OpenAI's shape. */
+  static final ReplyWriter OPENAI = new ReplyWriter() {
+    @Override
+    public void reply(HttpServerResponse response, ProxyCall call, ProviderReply reply) {
+      switch (reply) {
+        case ProviderReply.Complete c -> {
+          response.putHeader("content-type", "application/json").end(c.body());
+          call.usage = Usage.parse(c.body());
+          call.complete(new ProxyCall.Outcome(200, c.body(), null, false));
+        }
+        case ProviderReply.Streaming s -> SseRelay.start(response, call, s.chunks());
+      }
+    }
+
+    @Override
+    public void fail(HttpServerResponse response, ApiError error) {
+      error.writeTo(response);
+    }
+  };
+
+  /**
+   * The request path for an OpenAI-shaped body, whichever API format the client spoke: check the
+   * model and the body, run the interceptor chain, and let {@code writer} answer in the client's format.
+   */
+  @Override
+  public void dispatch(RoutingContext rc, Endpoint endpoint, ObjectNode body, ReplyWriter writer, long start) {
     JsonNode model = body.get("model");
     if (model == null || !model.isTextual() || model.asText().isBlank()) {
-      ApiError.badRequest("'model' is required: one of " + router.modelNames(), "model").writeTo(rc.response());
+      writer.fail(rc.response(), ApiError.badRequest("'model' is required: one of " + router.modelNames(), "model"));
       return;
     }
     String modelGroup = model.asText();
     if (router.group(modelGroup).isEmpty()) {
-      new ApiError(400, "invalid_request_error", "Invalid model name passed in model=" + modelGroup
-          + ". Available models: " + String.join(", ", router.modelNames()), "model", "model_not_found", null)
-          .writeTo(rc.response());
+      writer.fail(rc.response(), new ApiError(400, "invalid_request_error", "Invalid model name passed in model=" + modelGroup
+          + ". Available models: " + String.join(", ", router.modelNames()), "model", "model_not_found", null));
       return;
     }
     ApiError invalid = validate(endpoint, body);
     if (invalid != null) {
-      invalid.writeTo(rc.response());
+      writer.fail(rc.response(), invalid);
       return;
     }
     JsonNode streamFlag = body.get("stream");
@@ -86,14 +114,14 @@ final class ProxyHandler {
     }
     chain.proceed(call).onComplete(ar -> {
       if (ar.succeeded()) {
-        reply(response, call, ar.result());
+        reply(response, call, ar.result(), writer);
       } else {
-        fail(response, call, ar.cause());
+        fail(response, call, ar.cause(), writer);
       }
     });
   }
 
-  private static void reply(HttpServerResponse response, ProxyCall call, ProviderReply reply) {
+  private static void reply(HttpServerResponse response, ProxyCall call, ProviderReply reply, ReplyWriter writer) {
     if (response.closed()) {
       if (reply instanceof ProviderReply.Streaming s) {
         s.chunks().cancel();
@@ -102,17 +130,10 @@ final class ProxyHandler {
     }
     addCallHeaders(response, call);
     response.headers().addAll(reply.headers());
-    switch (reply) {
-      case ProviderReply.Complete c -> {
-        response.putHeader("content-type", "application/json").end(c.body());
-        call.usage = Usage.parse(c.body());
-        call.complete(new ProxyCall.Outcome(200, c.body(), null, false));
-      }
-      case ProviderReply.Streaming s -> SseRelay.start(response, call, s.chunks());
-    }
+    writer.reply(response, call, reply);
   }
 
-  private static void fail(HttpServerResponse response, ProxyCall call, Throwable cause) {
+  private static void fail(HttpServerResponse response, ProxyCall call, Throwable cause, ReplyWriter writer) {
     ApiError error;
     if (cause instanceof UpstreamException ue) {
       error = ApiError.from(ue);
@@ -124,7 +145,7 @@ final class ProxyHandler {
     }
     if (!response.closed() && !response.headWritten()) {
       addCallHeaders(response, call);
-      error.writeTo(response);
+      writer.fail(response, error);
     }
     call.complete(new ProxyCall.Outcome(error.status(), null, error, false));
   }
