@@ -8,6 +8,7 @@ import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
 import dev.tollgate.ingress.gemini.GeminiIngress;
 import dev.tollgate.json.Json;
+import dev.tollgate.passthrough.PassThroughRoutes;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
 import dev.tollgate.router.Router;
@@ -57,6 +58,7 @@ public final class Gateway {
     // Routes of other parts (admin API, metrics, UI), added to every event loop's router.
     List<GatewayVerticle.RouteContributor> routes = new ArrayList<>();
     routes.add(new GeminiIngress());
+    routes.add(new PassThroughRoutes(deployments, config.env()));
     // Closed, in reverse order, after the HTTP servers drained (pools, clients, spend writers).
     List<AutoCloseable> resources = new ArrayList<>();
     GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, auth, List.copyOf(interceptors),

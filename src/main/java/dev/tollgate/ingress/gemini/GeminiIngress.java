@@ -37,7 +37,7 @@ public final class GeminiIngress implements GatewayVerticle.RouteContributor {
   }
 
   /** {@code ?key=} is how Google's REST examples authenticate; the auth handler reads headers. */
-  private static void keyFromQuery(RoutingContext rc) {
+  public static void keyFromQuery(RoutingContext rc) {
     String key = rc.request().getParam("key");
     if (key != null && rc.request().getHeader("x-goog-api-key") == null) {
       rc.request().headers().set("x-goog-api-key", key);

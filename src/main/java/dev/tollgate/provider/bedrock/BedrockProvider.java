@@ -70,22 +70,21 @@ public final class BedrockProvider implements Provider, WireFormat {
     MultiMap headers = UpstreamHttp.jsonHeaders(call);
     headers.set("accept", call.stream() ? "application/vnd.amazon.eventstream" : "application/json");
     try {
-      authenticate(d, url, headers, body);
+      authenticate(d.litellmParams(), d.apiKey(), "POST", url, headers, body);
     } catch (UpstreamException e) {
       return Future.failedFuture(e);
     }
     return UpstreamHttp.exchange(ctx, call, url, headers, body, this);
   }
 
-  /** Adds SigV4 headers or the bearer token to a request of a deployment. */
-  public static void authenticate(Deployment d, String url, MultiMap headers, Buffer body) {
-    JsonNode p = d.litellmParams();
+  /** Adds SigV4 headers (from {@code aws_*} in {@code p}) or the Bedrock API key as a bearer token to a request. */
+  public static void authenticate(JsonNode p, String apiKey, String method, String url, MultiMap headers, Buffer body) {
     if (p.hasNonNull("aws_access_key_id") && p.hasNonNull("aws_secret_access_key")) {
-      SigV4.sign("POST", URI.create(url), headers, body, new SigV4.Credentials(p.get("aws_access_key_id").asText(),
+      SigV4.sign(method, URI.create(url), headers, body, new SigV4.Credentials(p.get("aws_access_key_id").asText(),
           p.get("aws_secret_access_key").asText(), p.hasNonNull("aws_session_token") ? p.get("aws_session_token").asText() : null),
           region(p), "bedrock", ZonedDateTime.now());
-    } else if (d.apiKey() != null) {
-      headers.set("authorization", "Bearer " + d.apiKey());
+    } else if (apiKey != null) {
+      headers.set("authorization", "Bearer " + apiKey);
     } else {
       throw UpstreamException.of(401, "Bedrock: no credentials: set aws_access_key_id and aws_secret_access_key "
           + "(or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), or a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK)");

@@ -27,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * account's private key, exchanged at its {@code token_uri}. Tokens are shared by all event loops
  * and reused until a minute before they expire; one event loop asks for a token at most once at a time.
  */
-final class ServiceAccountTokens {
+public final class ServiceAccountTokens {
   static final String SCOPE = "https://www.googleapis.com/auth/cloud-platform";
   private static final long REFRESH_EARLY_MILLIS = 60_000;
   private static final Map<String, Token> CACHE = new ConcurrentHashMap<>();
@@ -37,12 +37,12 @@ final class ServiceAccountTokens {
   private final ProviderContext ctx;
   private final Map<String, Future<String>> inFlight = new HashMap<>();
 
-  ServiceAccountTokens(ProviderContext ctx) {
+  public ServiceAccountTokens(ProviderContext ctx) {
     this.ctx = ctx;
   }
 
   /** A valid access token for {@code credentials} (a key file path or the key JSON itself). */
-  Future<String> token(String credentials) {
+  public Future<String> token(String credentials) {
     Token t = CACHE.get(credentials);
     if (t != null && System.currentTimeMillis() < t.expiresAtMillis - REFRESH_EARLY_MILLIS) {
       return Future.succeededFuture(t.value);
