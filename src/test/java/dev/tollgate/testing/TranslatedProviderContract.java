@@ -25,8 +25,10 @@ import com.openai.models.embeddings.EmbeddingCreateParams;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,22 +61,11 @@ public abstract class TranslatedProviderContract {
     return Map.of();
   }
 
-  protected boolean supportsTools() {
-    return true;
-  }
+  /** What a provider can do beyond chat and streaming. */
+  public enum Feature { TOOLS, EMBEDDINGS, CACHED_TOKENS, REASONING_TOKENS }
 
-  protected boolean servesEmbeddings() {
-    return true;
-  }
-
-  /** Whether the provider reports cached prompt tokens. */
-  protected boolean reportsCachedTokens() {
-    return true;
-  }
-
-  /** Whether the provider reports reasoning tokens. */
-  protected boolean reportsReasoningTokens() {
-    return true;
+  protected Set<Feature> features() {
+    return EnumSet.allOf(Feature.class);
   }
 
   @BeforeEach
@@ -109,10 +100,10 @@ public abstract class TranslatedProviderContract {
     assertThat(c.choices().get(0).finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
     assertThat(c.usage().orElseThrow().promptTokens()).isEqualTo(FakeAnswer.PROMPT_TOKENS);
     assertThat(c.usage().orElseThrow().completionTokens()).isEqualTo(FakeAnswer.COMPLETION_TOKENS);
-    if (reportsCachedTokens()) {
+    if (features().contains(Feature.CACHED_TOKENS)) {
       assertThat(c.usage().orElseThrow().promptTokensDetails().orElseThrow().cachedTokens()).contains((long) FakeAnswer.CACHED_TOKENS);
     }
-    if (reportsReasoningTokens()) {
+    if (features().contains(Feature.REASONING_TOKENS)) {
       assertThat(c.usage().orElseThrow().completionTokensDetails().orElseThrow().reasoningTokens()).contains((long) FakeAnswer.REASONING_TOKENS);
     }
     assertNativeChatRequest(upstream.last());
@@ -153,7 +144,7 @@ public abstract class TranslatedProviderContract {
 
   @Test
   void parallelToolCallsAndToolResultsRoundTrip() throws Exception {
-    assumeTrue(supportsTools());
+    assumeTrue(features().contains(Feature.TOOLS));
     ChatCompletionCreateParams.Builder ask = withWeatherTool(ChatCompletionCreateParams.builder().model("fake-model")
         .addUserMessage("Weather in Paris and Tokyo?"));
     ChatCompletion first = client.chat().completions().create(ask.build());
@@ -177,7 +168,7 @@ public abstract class TranslatedProviderContract {
 
   @Test
   void streamedToolCallsAssembleIntoTheCalls() throws Exception {
-    assumeTrue(supportsTools());
+    assumeTrue(features().contains(Feature.TOOLS));
     Map<Long, StringBuilder> args = new TreeMap<>();
     Map<Long, String> names = new TreeMap<>();
     List<String> finishes = new ArrayList<>();
@@ -199,7 +190,7 @@ public abstract class TranslatedProviderContract {
 
   @Test
   void embeddings() {
-    assumeTrue(servesEmbeddings());
+    assumeTrue(features().contains(Feature.EMBEDDINGS));
     CreateEmbeddingResponse r = client.embeddings().create(EmbeddingCreateParams.builder().model("fake-model")
         .inputOfArrayOfStrings(List.of("one", "three")).build());
     assertThat(r.data()).hasSize(2);

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.json.Json;
-import dev.tollgate.provider.ChunkWriter;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Endpoint;
 import dev.tollgate.provider.EventStreamParser;
@@ -13,6 +12,7 @@ import dev.tollgate.provider.Provider;
 import dev.tollgate.provider.ProviderContext;
 import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.StreamDecoder;
+import dev.tollgate.provider.TranslatingDecoder;
 import dev.tollgate.provider.UpstreamCall;
 import dev.tollgate.provider.UpstreamException;
 import dev.tollgate.provider.UpstreamHttp;
@@ -119,21 +119,16 @@ public final class BedrockProvider implements Provider, WireFormat {
   }
 
   /** ConverseStream events: messageStart, contentBlockStart/Delta/Stop, messageStop, metadata; or an exception. */
-  private static final class Decoder implements StreamDecoder {
-    private final ChunkWriter writer;
+  private static final class Decoder extends TranslatingDecoder {
     private final EventStreamParser parser = new EventStreamParser(this::message);
     private final Map<Integer, Integer> toolIndexByBlock = new HashMap<>();
-    private Emitter out;
-    private boolean sawMessage;
-    private JsonNode usage;
 
     Decoder(String model) {
-      writer = new ChunkWriter(OpenAiShapes.newId("chatcmpl-"), model);
+      super("Bedrock", model);
     }
 
     @Override
-    public void decode(Buffer bytes, Emitter emitter) {
-      out = emitter;
+    protected void feed(Buffer bytes) {
       try {
         parser.feed(bytes);
       } catch (EventStreamParser.CorruptStreamException e) {
@@ -142,22 +137,11 @@ public final class BedrockProvider implements Provider, WireFormat {
     }
 
     @Override
-    public void finish(Emitter emitter) {
-      out = emitter;
-      if (!writer.finished()) {
-        out.error(sawMessage ? OpenAiShapes.truncated("Bedrock")
-            : UpstreamException.of(502, "Bedrock answered without an event stream (wrong endpoint or content type?)"));
-        return;
-      }
-      ObjectNode u = BedrockConverse.usage(usage);
-      if (u != null) {
-        writer.usage(out, u);
-      }
-      out.end();
+    protected void flush() {
+      // a partial frame at the end stays unfinished: the stream counts as truncated
     }
 
     private void message(EventStreamParser.Message m) {
-      sawMessage = true;
       String type = m.header(":message-type");
       if ("exception".equals(type) || "error".equals(type)) {
         String kind = type.equals("error") ? m.header(":error-code") : m.header(":exception-type");
@@ -168,13 +152,11 @@ public final class BedrockProvider implements Provider, WireFormat {
         out.error(new UpstreamException(status, UpstreamException.typeFor(status), "Bedrock error: " + kind + ": " + msg, null, null, null));
         return;
       }
-      JsonNode e = Json.tryParse(m.payload());
-      if (e == null || !e.isObject()) {
-        out.error(OpenAiShapes.badChunk("Bedrock", m.payload()));
+      JsonNode e = parse(m.payload());
+      if (e == null) {
         return;
       }
-      String event = String.valueOf(m.header(":event-type"));
-      switch (event) {
+      switch (String.valueOf(m.header(":event-type"))) {
         case "contentBlockStart" -> {
           JsonNode use = e.path("start").path("toolUse");
           if (!use.isMissingNode()) {
@@ -197,7 +179,7 @@ public final class BedrockProvider implements Provider, WireFormat {
           }
         }
         case "messageStop" -> writer.finish(out, BedrockConverse.finishReason(e.path("stopReason").asText("end_turn")));
-        case "metadata" -> usage = e.get("usage");
+        case "metadata" -> usage = BedrockConverse.usage(e.get("usage"));
         default -> {
           // messageStart, contentBlockStop: nothing to tell the client
         }

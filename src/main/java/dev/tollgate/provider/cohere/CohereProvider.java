@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.json.Json;
-import dev.tollgate.provider.ChunkWriter;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Endpoint;
 import dev.tollgate.provider.OpenAiShapes;
@@ -14,6 +13,7 @@ import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.RequestParams;
 import dev.tollgate.provider.SseParser;
 import dev.tollgate.provider.StreamDecoder;
+import dev.tollgate.provider.TranslatingDecoder;
 import dev.tollgate.provider.UpstreamCall;
 import dev.tollgate.provider.UpstreamException;
 import dev.tollgate.provider.UpstreamHttp;
@@ -178,39 +178,22 @@ public final class CohereProvider implements Provider, WireFormat {
 
   @Override
   public StreamDecoder streamDecoder(UpstreamCall call) {
-    return new StreamDecoder() {
-      private final ChunkWriter writer = new ChunkWriter(OpenAiShapes.newId("chatcmpl-"), call.deployment().upstreamModel());
+    return new TranslatingDecoder(name(), call.deployment().upstreamModel()) {
       private final SseParser parser = new SseParser(this::event);
-      private Emitter out;
-      private boolean sawEvent;
-      private ObjectNode usage;
 
       @Override
-      public void decode(Buffer bytes, Emitter emitter) {
-        out = emitter;
+      protected void feed(Buffer bytes) {
         parser.feed(bytes);
       }
 
       @Override
-      public void finish(Emitter emitter) {
-        out = emitter;
+      protected void flush() {
         parser.finish();
-        if (!writer.finished()) {
-          out.error(sawEvent ? OpenAiShapes.truncated(name())
-              : UpstreamException.of(502, "Cohere answered without an event stream (wrong endpoint or content type?)"));
-          return;
-        }
-        if (usage != null) {
-          writer.usage(out, usage);
-        }
-        out.end();
       }
 
       private void event(String event, Buffer data) {
-        sawEvent = true;
-        JsonNode e = Json.tryParse(data);
-        if (e == null || !e.isObject()) {
-          out.error(OpenAiShapes.badChunk(name(), data));
+        JsonNode e = parse(data);
+        if (e == null) {
           return;
         }
         JsonNode message = e.path("delta").path("message");

@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.json.Json;
-import dev.tollgate.provider.ChunkWriter;
 import dev.tollgate.provider.Endpoint;
 import dev.tollgate.provider.OpenAiShapes;
 import dev.tollgate.provider.SseParser;
 import dev.tollgate.provider.StreamDecoder;
 import dev.tollgate.provider.TokenEstimate;
+import dev.tollgate.provider.TranslatingDecoder;
 import dev.tollgate.provider.UpstreamCall;
 import dev.tollgate.provider.UpstreamErrors;
 import dev.tollgate.provider.WireFormat;
@@ -101,47 +101,27 @@ final class GeminiResponses implements WireFormat {
   }
 
   /** {@code streamGenerateContent?alt=sse}: every event is a whole GenerateContentResponse with the new parts. */
-  private static final class Decoder implements StreamDecoder {
-    private final String provider;
-    private final ChunkWriter writer;
+  private static final class Decoder extends TranslatingDecoder {
     private final SseParser parser = new SseParser(this::event);
-    private Emitter out;
     private int toolIndex;
-    private boolean sawEvent;
-    private JsonNode usage;
 
     Decoder(String provider, String model) {
-      this.provider = provider;
-      this.writer = new ChunkWriter(OpenAiShapes.newId("chatcmpl-"), model);
+      super(provider, model);
     }
 
     @Override
-    public void decode(Buffer bytes, Emitter emitter) {
-      out = emitter;
+    protected void feed(Buffer bytes) {
       parser.feed(bytes);
     }
 
     @Override
-    public void finish(Emitter emitter) {
-      out = emitter;
+    protected void flush() {
       parser.finish();
-      if (!writer.finished()) {
-        out.error(sawEvent ? OpenAiShapes.truncated(provider)
-            : dev.tollgate.provider.UpstreamException.of(502, provider + " answered without a stream of events (wrong endpoint or content type?)"));
-        return;
-      }
-      ObjectNode u = usage(usage);
-      if (u != null) {
-        writer.usage(out, u);
-      }
-      out.end();
     }
 
     private void event(String event, Buffer data) {
-      sawEvent = true;
-      JsonNode json = Json.tryParse(data);
-      if (json == null || !json.isObject()) {
-        out.error(OpenAiShapes.badChunk(provider, data));
+      JsonNode json = parse(data);
+      if (json == null) {
         return;
       }
       if (json.has("error")) {
@@ -149,7 +129,7 @@ final class GeminiResponses implements WireFormat {
         return;
       }
       if (json.has("usageMetadata")) {
-        usage = json.get("usageMetadata");
+        usage = usage(json.get("usageMetadata"));
       }
       JsonNode candidate = json.path("candidates").path(0);
       for (JsonNode part : candidate.path("content").path("parts")) {

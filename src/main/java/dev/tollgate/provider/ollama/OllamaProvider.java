@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.json.Json;
-import dev.tollgate.provider.ChunkWriter;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Endpoint;
 import dev.tollgate.provider.NdjsonParser;
@@ -15,6 +14,7 @@ import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.RequestParams;
 import dev.tollgate.provider.StreamDecoder;
 import dev.tollgate.provider.TokenEstimate;
+import dev.tollgate.provider.TranslatingDecoder;
 import dev.tollgate.provider.UpstreamCall;
 import dev.tollgate.provider.UpstreamErrors;
 import dev.tollgate.provider.UpstreamException;
@@ -226,41 +226,23 @@ public final class OllamaProvider implements Provider, WireFormat {
 
   @Override
   public StreamDecoder streamDecoder(UpstreamCall call) {
-    return new StreamDecoder() {
-      private final ChunkWriter writer = new ChunkWriter(OpenAiShapes.newId("chatcmpl-"), call.deployment().upstreamModel());
+    return new TranslatingDecoder(name(), call.deployment().upstreamModel()) {
       private final NdjsonParser parser = new NdjsonParser(this::line);
-      private Emitter out;
       private int tools;
-      private ObjectNode usage;
-      private boolean sawLine;
 
       @Override
-      public void decode(Buffer bytes, Emitter emitter) {
-        out = emitter;
+      protected void feed(Buffer bytes) {
         parser.feed(bytes);
       }
 
       @Override
-      public void finish(Emitter emitter) {
-        out = emitter;
+      protected void flush() {
         parser.finish();
-        if (!writer.finished()) {
-          out.error(sawLine ? OpenAiShapes.truncated(name())
-              : UpstreamException.of(502, "Ollama answered without an NDJSON stream (wrong endpoint or content type?)"));
-          return;
-        }
-        writer.usage(out, usage);
-        out.end();
       }
 
       private void line(Buffer data) {
-        sawLine = true;
-        if (writer.finished()) {
-          return;
-        }
-        JsonNode json = Json.tryParse(data);
-        if (json == null || !json.isObject()) {
-          out.error(OpenAiShapes.badChunk(name(), data));
+        JsonNode json = writer.finished() ? null : parse(data);
+        if (json == null) {
           return;
         }
         if (json.has("error")) {

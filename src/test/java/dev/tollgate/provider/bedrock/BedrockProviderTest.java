@@ -9,7 +9,9 @@ import dev.tollgate.testing.SigV4Verifier;
 import dev.tollgate.testing.TestGateway;
 import dev.tollgate.testing.TranslatedProviderContract;
 import java.net.http.HttpResponse;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Bedrock Converse through the contract, SigV4-signed with keys from the AWS_* environment variables. */
@@ -33,13 +35,8 @@ class BedrockProviderTest extends TranslatedProviderContract {
   }
 
   @Override
-  protected boolean servesEmbeddings() {
-    return false;
-  }
-
-  @Override
-  protected boolean reportsReasoningTokens() {
-    return false;
+  protected Set<Feature> features() {
+    return EnumSet.of(Feature.TOOLS, Feature.CACHED_TOKENS);
   }
 
   @Override

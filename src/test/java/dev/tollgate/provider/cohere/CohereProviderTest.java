@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.testing.FakeCohere;
 import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.TranslatedProviderContract;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 
 class CohereProviderTest extends TranslatedProviderContract {
   @Override
@@ -25,13 +27,8 @@ class CohereProviderTest extends TranslatedProviderContract {
   }
 
   @Override
-  protected boolean reportsCachedTokens() {
-    return false;
-  }
-
-  @Override
-  protected boolean reportsReasoningTokens() {
-    return false;
+  protected Set<Feature> features() {
+    return EnumSet.of(Feature.TOOLS, Feature.EMBEDDINGS);
   }
 
   @Override

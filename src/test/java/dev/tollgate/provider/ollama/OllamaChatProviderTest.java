@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.testing.FakeOllama;
 import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.TranslatedProviderContract;
+import java.util.EnumSet;
+import java.util.Set;
 
 class OllamaChatProviderTest extends TranslatedProviderContract {
   @Override
@@ -19,13 +21,8 @@ class OllamaChatProviderTest extends TranslatedProviderContract {
   }
 
   @Override
-  protected boolean reportsCachedTokens() {
-    return false;
-  }
-
-  @Override
-  protected boolean reportsReasoningTokens() {
-    return false;
+  protected Set<Feature> features() {
+    return EnumSet.of(Feature.TOOLS, Feature.EMBEDDINGS);
   }
 
   @Override

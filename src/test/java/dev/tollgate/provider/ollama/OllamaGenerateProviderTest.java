@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.testing.FakeOllama;
 import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.TranslatedProviderContract;
+import java.util.EnumSet;
+import java.util.Set;
 
 /** {@code ollama/} on /api/generate: one prompt, no tools (refused by name unless drop_params). */
 class OllamaGenerateProviderTest extends TranslatedProviderContract {
@@ -20,18 +22,8 @@ class OllamaGenerateProviderTest extends TranslatedProviderContract {
   }
 
   @Override
-  protected boolean supportsTools() {
-    return false;
-  }
-
-  @Override
-  protected boolean reportsCachedTokens() {
-    return false;
-  }
-
-  @Override
-  protected boolean reportsReasoningTokens() {
-    return false;
+  protected Set<Feature> features() {
+    return EnumSet.of(Feature.EMBEDDINGS);
   }
 
   @Override
