@@ -47,6 +47,29 @@ public final class OpenAiShapes {
     return out;
   }
 
+  /** Copies request fields that are set under the provider's names: pairs of (OpenAI name, provider name). */
+  public static void rename(JsonNode from, ObjectNode to, String... pairs) {
+    for (int i = 0; i < pairs.length; i += 2) {
+      JsonNode v = from.get(pairs[i]);
+      if (v != null && !v.isNull()) {
+        to.set(pairs[i + 1], v);
+      }
+    }
+  }
+
+  /** Sets the token limit and the stop sequences (as a list), when the request has them, under the provider's names. */
+  public static void limits(JsonNode req, ObjectNode to, String maxTokensName, String stopName) {
+    Integer max = maxTokens(req);
+    if (max != null) {
+      to.put(maxTokensName, max);
+    }
+    List<String> stop = stop(req);
+    if (!stop.isEmpty()) {
+      ArrayNode s = to.putArray(stopName);
+      stop.forEach(s::add);
+    }
+  }
+
   /** The text of a message's content: a string, or the text parts of a list joined. */
   public static String text(JsonNode content) {
     if (content == null || content.isNull()) {

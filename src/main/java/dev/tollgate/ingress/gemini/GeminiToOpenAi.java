@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.json.Json;
+import dev.tollgate.provider.OpenAiShapes;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -82,13 +83,8 @@ final class GeminiToOpenAi {
   }
 
   private static void generationConfig(JsonNode g, ObjectNode out) {
-    copy(g, "temperature", out, "temperature");
-    copy(g, "topP", out, "top_p");
-    copy(g, "maxOutputTokens", out, "max_tokens");
-    copy(g, "seed", out, "seed");
-    copy(g, "presencePenalty", out, "presence_penalty");
-    copy(g, "frequencyPenalty", out, "frequency_penalty");
-    copy(g, "stopSequences", out, "stop");
+    OpenAiShapes.rename(g, out, "temperature", "temperature", "topP", "top_p", "maxOutputTokens", "max_tokens", "seed", "seed",
+        "presencePenalty", "presence_penalty", "frequencyPenalty", "frequency_penalty", "stopSequences", "stop");
     JsonNode schema = g.has("responseJsonSchema") ? g.get("responseJsonSchema") : g.get("responseSchema");
     if (schema != null) {
       ObjectNode f = out.putObject("response_format").put("type", "json_schema");
@@ -148,12 +144,5 @@ final class GeminiToOpenAi {
       a.forEach(GeminiToOpenAi::lowerTypes);
     }
     return node;
-  }
-
-  private static void copy(JsonNode from, String key, ObjectNode to, String as) {
-    JsonNode v = from.get(key);
-    if (v != null && !v.isNull()) {
-      to.set(as, v);
-    }
   }
 }

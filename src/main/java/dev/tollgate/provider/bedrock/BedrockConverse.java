@@ -8,7 +8,6 @@ import dev.tollgate.provider.OpenAiShapes;
 import dev.tollgate.provider.RequestParams;
 import dev.tollgate.provider.UpstreamCall;
 import dev.tollgate.provider.UpstreamException;
-import java.util.List;
 import java.util.Set;
 
 /** OpenAI chat requests as Bedrock Converse bodies, and Converse's stop reasons and usage as OpenAI's. */
@@ -72,21 +71,8 @@ final class BedrockConverse {
       out.set("system", system);
     }
     ObjectNode inference = Json.object();
-    Integer max = OpenAiShapes.maxTokens(req);
-    if (max != null) {
-      inference.put("maxTokens", max);
-    }
-    if (req.hasNonNull("temperature")) {
-      inference.set("temperature", req.get("temperature"));
-    }
-    if (req.hasNonNull("top_p")) {
-      inference.set("topP", req.get("top_p"));
-    }
-    List<String> stop = OpenAiShapes.stop(req);
-    if (!stop.isEmpty()) {
-      ArrayNode s = inference.putArray("stopSequences");
-      stop.forEach(s::add);
-    }
+    OpenAiShapes.rename(req, inference, "temperature", "temperature", "top_p", "topP");
+    OpenAiShapes.limits(req, inference, "maxTokens", "stopSequences");
     if (!inference.isEmpty()) {
       out.set("inferenceConfig", inference);
     }

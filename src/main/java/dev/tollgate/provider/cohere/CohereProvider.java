@@ -98,21 +98,9 @@ public final class CohereProvider implements Provider, WireFormat {
       }
     }
     out.put("stream", req.path("stream").asBoolean(false));
-    for (String[] p : new String[][] {{"temperature", "temperature"}, {"top_p", "p"}, {"seed", "seed"},
-        {"frequency_penalty", "frequency_penalty"}, {"presence_penalty", "presence_penalty"}, {"tools", "tools"}}) {
-      if (req.hasNonNull(p[0])) {
-        out.set(p[1], req.get(p[0]));
-      }
-    }
-    Integer max = OpenAiShapes.maxTokens(req);
-    if (max != null) {
-      out.put("max_tokens", max);
-    }
-    List<String> stop = OpenAiShapes.stop(req);
-    if (!stop.isEmpty()) {
-      ArrayNode s = out.putArray("stop_sequences");
-      stop.forEach(s::add);
-    }
+    OpenAiShapes.rename(req, out, "temperature", "temperature", "top_p", "p", "seed", "seed", "frequency_penalty", "frequency_penalty",
+        "presence_penalty", "presence_penalty", "tools", "tools");
+    OpenAiShapes.limits(req, out, "max_tokens", "stop_sequences");
     JsonNode choice = req.get("tool_choice");
     if (choice != null && choice.isTextual() && (choice.asText().equals("required") || choice.asText().equals("none"))) {
       out.put("tool_choice", choice.asText().toUpperCase());

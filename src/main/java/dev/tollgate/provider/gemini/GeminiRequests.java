@@ -91,20 +91,9 @@ final class GeminiRequests {
 
   private static ObjectNode generationConfig(ObjectNode req) {
     ObjectNode gen = Json.object();
-    copy(req, "temperature", gen, "temperature");
-    copy(req, "top_p", gen, "topP");
-    copy(req, "seed", gen, "seed");
-    copy(req, "presence_penalty", gen, "presencePenalty");
-    copy(req, "frequency_penalty", gen, "frequencyPenalty");
-    Integer max = OpenAiShapes.maxTokens(req);
-    if (max != null) {
-      gen.put("maxOutputTokens", max);
-    }
-    List<String> stop = OpenAiShapes.stop(req);
-    if (!stop.isEmpty()) {
-      ArrayNode s = gen.putArray("stopSequences");
-      stop.forEach(s::add);
-    }
+    OpenAiShapes.rename(req, gen, "temperature", "temperature", "top_p", "topP", "seed", "seed",
+        "presence_penalty", "presencePenalty", "frequency_penalty", "frequencyPenalty");
+    OpenAiShapes.limits(req, gen, "maxOutputTokens", "stopSequences");
     JsonNode format = req.get("response_format");
     if (format != null && format.isObject()) {
       String type = format.path("type").asText();
@@ -171,13 +160,6 @@ final class GeminiRequests {
       a.forEach(GeminiRequests::schema);
     }
     return node;
-  }
-
-  private static void copy(JsonNode from, String key, ObjectNode to, String as) {
-    JsonNode v = from.get(key);
-    if (v != null && !v.isNull()) {
-      to.set(as, v);
-    }
   }
 
   /** AI Studio's {@code batchEmbedContents}: one request per input. */

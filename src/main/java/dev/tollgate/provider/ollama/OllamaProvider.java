@@ -163,21 +163,9 @@ public final class OllamaProvider implements Provider, WireFormat {
     ObjectNode out = Json.object();
     out.put("stream", req.path("stream").asBoolean(false));
     ObjectNode options = Json.object();
-    for (String[] p : new String[][] {{"temperature", "temperature"}, {"top_p", "top_p"}, {"seed", "seed"},
-        {"frequency_penalty", "frequency_penalty"}, {"presence_penalty", "presence_penalty"}}) {
-      if (req.hasNonNull(p[0])) {
-        options.set(p[1], req.get(p[0]));
-      }
-    }
-    Integer max = OpenAiShapes.maxTokens(req);
-    if (max != null) {
-      options.put("num_predict", max);
-    }
-    List<String> stop = OpenAiShapes.stop(req);
-    if (!stop.isEmpty()) {
-      ArrayNode s = options.putArray("stop");
-      stop.forEach(s::add);
-    }
+    OpenAiShapes.rename(req, options, "temperature", "temperature", "top_p", "top_p", "seed", "seed",
+        "frequency_penalty", "frequency_penalty", "presence_penalty", "presence_penalty");
+    OpenAiShapes.limits(req, options, "num_predict", "stop");
     if (!options.isEmpty()) {
       out.set("options", options);
     }
