@@ -199,6 +199,16 @@ public abstract class TranslatedProviderContract {
   }
 
   @Test
+  void imagesTravelInline() {
+    String png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk";
+    HttpResponse<String> r = gateway.post("/v1/chat/completions", "{\"model\":\"fake-model\",\"messages\":[{\"role\":\"user\","
+        + "\"content\":[{\"type\":\"text\",\"text\":\"what is this\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,"
+        + png + "\"}}]}]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(upstream.last().bodyString()).contains(png, "what is this");
+  }
+
+  @Test
   void providerRateLimitBecomesOpenAi429() {
     assertThatThrownBy(() -> client.chat().completions().create(ChatCompletionCreateParams.builder().model("ratelimit-model")
         .addUserMessage("hi").build())).isInstanceOf(RateLimitException.class);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.testing.FakeGemini;
 import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.TranslatedProviderContract;
+import org.junit.jupiter.api.Test;
 
 class GeminiProviderTest extends TranslatedProviderContract {
   @Override
@@ -39,5 +40,21 @@ class GeminiProviderTest extends TranslatedProviderContract {
     assertThat(results).hasSize(2);
     assertThat(results.path(0).path("functionResponse").path("name").asText()).isEqualTo("get_weather");
     assertThat(results.path(1).path("functionResponse").path("response").path("temp").asText()).isEqualTo("Tokyo-21C");
+  }
+
+  @Test
+  void jsonModeThoughtsAndToolChoiceUseGeminisFields() throws Exception {
+    java.net.http.HttpResponse<String> r = gateway.post("/v1/chat/completions", """
+        {"model": "fake-model", "messages": [{"role": "user", "content": "json please"}],
+         "response_format": {"type": "json_object"}, "reasoning_effort": "low",
+         "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "additionalProperties": false}}}],
+         "tool_choice": {"type": "function", "function": {"name": "f"}}}""");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(JSON.readTree(r.body()).path("choices").path(0).path("message").path("reasoning_content").asText()).isEqualTo("thinking...");
+    JsonNode sent = JSON.readTree(upstream.last().bodyString());
+    assertThat(sent.path("generationConfig").path("responseMimeType").asText()).isEqualTo("application/json");
+    assertThat(sent.path("generationConfig").path("thinkingConfig").path("thinkingBudget").asInt()).isEqualTo(1024);
+    assertThat(sent.path("toolConfig").path("functionCallingConfig").path("allowedFunctionNames").path(0).asText()).isEqualTo("f");
+    assertThat(sent.path("tools").path(0).path("functionDeclarations").path(0).path("parameters").has("additionalProperties")).isFalse();
   }
 }
