@@ -117,6 +117,7 @@ public final class Deployments {
     ObjectNode rawParams = params.objectOrEmpty().deepCopy();
     String id = modelInfo.hasNonNull("id") ? modelInfo.get("id").asText() : hashId(modelName, rawParams);
     family.paramEnv().forEach((param, names) -> {
+      params.child(param); // read by the provider adapter
       if (!rawParams.hasNonNull(param)) {
         env.first(names.toArray(String[]::new)).ifPresent(v -> rawParams.put(param, v));
       }
