@@ -27,8 +27,12 @@ class GeminiIngressTest {
   @BeforeAll
   static void start() {
     upstream = FakeOllama.install(FakeUpstream.start());
-    gateway = TestGateway.start("model_list:\n  - model_name: llama\n    litellm_params:\n      model: ollama_chat/llama3\n      api_base: "
-        + upstream.url() + "\n");
+    StringBuilder yaml = new StringBuilder("model_list:\n");
+    for (String[] m : new String[][] {{"llama", "llama3"}, {"limited", "ratelimit-model"}, {"cut", "truncated-model"}}) {
+      yaml.append("  - model_name: ").append(m[0]).append("\n    litellm_params: {model: ollama_chat/").append(m[1])
+          .append(", api_base: ").append(upstream.url()).append("}\n");
+    }
+    gateway = TestGateway.start(yaml + "litellm_settings: {num_retries: 0}\n");
   }
 
   @AfterAll
@@ -146,5 +150,18 @@ class GeminiIngressTest {
     assertThat(unknown.statusCode()).isEqualTo(400);
     assertThat(JSON.readTree(unknown.body()).path("error").path("status").asText()).isEqualTo("INVALID_ARGUMENT");
     assertThat(post("/v1beta/models/llama:generateContent", "{not json").statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void upstreamFailuresAnswerInGooglesErrorShape() throws Exception {
+    HttpResponse<String> limited = post("/v1beta/models/limited:generateContent", ASK);
+    assertThat(limited.statusCode()).isEqualTo(429);
+    assertThat(JSON.readTree(limited.body()).path("error").path("status").asText()).isEqualTo("RESOURCE_EXHAUSTED");
+
+    HttpResponse<String> cut = post("/v1beta/models/cut:streamGenerateContent?alt=sse", ASK);
+    String[] events = cut.body().strip().split("\r\n\r\n");
+    JsonNode last = JSON.readTree(events[events.length - 1].substring(6));
+    assertThat(last.path("error").path("code").asInt()).isEqualTo(502);
+    assertThat(last.path("error").path("message").asText()).contains("ended before");
   }
 }

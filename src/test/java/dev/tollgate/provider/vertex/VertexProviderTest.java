@@ -111,4 +111,19 @@ class VertexProviderTest extends TranslatedProviderContract {
     }
     assertThat(upstream.received().stream().filter(r -> r.path().equals("/token")).count()).isEqualTo(1);
   }
+
+  @Test
+  void aKeyTheTokenEndpointRefusesIsAnAuthenticationError() throws Exception {
+    KeyPair other = keys();
+    String pem = "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder().encodeToString(other.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n";
+    String sa = JSON.writeValueAsString(JSON.createObjectNode().put("type", "service_account").put("private_key", pem)
+        .put("client_email", "sa@proj-1.iam.gserviceaccount.com").put("token_uri", upstream.url() + "/token"));
+    try (dev.tollgate.testing.TestGateway gw = dev.tollgate.testing.TestGateway.start("model_list:\n  - model_name: v\n    litellm_params:\n"
+        + "      model: vertex_ai/fake-model\n      api_base: " + upstream.url() + "\n      vertex_project: proj-1\n      vertex_credentials: '"
+        + sa.replace("'", "''") + "'\n")) {
+      java.net.http.HttpResponse<String> r = gw.post("/v1/chat/completions", chat("v", false));
+      assertThat(r.statusCode()).isEqualTo(401);
+      assertThat(JSON.readTree(r.body()).path("error").path("message").asText()).contains("token endpoint refused").doesNotContain("PRIVATE KEY");
+    }
+  }
 }
