@@ -65,7 +65,9 @@ public final class BedrockProvider implements Provider, WireFormat {
     } catch (UpstreamException e) {
       return Future.failedFuture(e);
     }
-    String url = baseUrl(d.litellmParams(), d.apiBase()) + "/model/" + SigV4.encode(d.upstreamModel())
+    // LiteLLM's "bedrock/converse/{model}" names the route explicitly; Converse is the only one here
+    String modelId = d.upstreamModel().startsWith("converse/") ? d.upstreamModel().substring("converse/".length()) : d.upstreamModel();
+    String url = baseUrl(d.litellmParams(), d.apiBase()) + "/model/" + SigV4.encode(modelId)
         + (call.stream() ? "/converse-stream" : "/converse");
     MultiMap headers = UpstreamHttp.jsonHeaders(call);
     headers.set("accept", call.stream() ? "application/vnd.amazon.eventstream" : "application/json");

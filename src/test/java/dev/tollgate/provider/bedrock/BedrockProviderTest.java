@@ -67,7 +67,7 @@ class BedrockProviderTest extends TranslatedProviderContract {
 
   @Test
   void modelIdsWithColonsAreEncodedAndSignedWithSessionTokens() {
-    try (TestGateway gw = TestGateway.start(yaml("      model: bedrock/anthropic.claude-3-haiku-20240307-v1:0\n      api_base: " + upstream.url()
+    try (TestGateway gw = TestGateway.start(yaml("      model: bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0\n      api_base: " + upstream.url()
         + "\n      aws_access_key_id: AKIDTEMP\n      aws_secret_access_key: temp-secret\n      aws_session_token: session-tok\n      aws_region_name: us-west-2"))) {
       HttpResponse<String> r = gw.post("/v1/chat/completions", chat("m", false));
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
