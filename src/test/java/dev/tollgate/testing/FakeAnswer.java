@@ -40,6 +40,15 @@ public record FakeAnswer(String text, List<Call> toolCalls) {
     return !toolCalls.isEmpty();
   }
 
+  /** Answers the {@code html} (an HTML page with a 502) and {@code wrongtype} (the page with a 200) failures; true when it did. */
+  public static boolean servedHtml(io.vertx.core.http.HttpServerResponse res, String failure) {
+    if (!"html".equals(failure) && !"wrongtype".equals(failure)) {
+      return false;
+    }
+    res.setStatusCode("html".equals(failure) ? 502 : 200).putHeader("content-type", "text/html").end(HTML_PAGE);
+    return true;
+  }
+
   /** The failure a model name asks for, or null. */
   public static String failure(String model) {
     for (String f : List.of("ratelimit", "html", "badjson", "truncated", "wrongtype")) {

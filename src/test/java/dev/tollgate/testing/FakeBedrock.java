@@ -47,8 +47,7 @@ public final class FakeBedrock {
       error(res, 429, "ThrottlingException", "Too many requests, please wait before trying again.");
       return;
     }
-    if ("html".equals(failure) || "wrongtype".equals(failure)) {
-      res.setStatusCode("html".equals(failure) ? 502 : 200).putHeader("content-type", "text/html").end(FakeAnswer.HTML_PAGE);
+    if (FakeAnswer.servedHtml(res, failure)) {
       return;
     }
     JsonNode req;

@@ -36,8 +36,7 @@ public final class FakeCohere {
       res.setStatusCode(429).putHeader("content-type", "application/json").end("{\"id\":\"e1\",\"message\":\"You are using a Trial key, which is limited\"}");
       return;
     }
-    if ("html".equals(failure) || "wrongtype".equals(failure)) {
-      res.setStatusCode("html".equals(failure) ? 502 : 200).putHeader("content-type", "text/html").end(FakeAnswer.HTML_PAGE);
+    if (FakeAnswer.servedHtml(res, failure)) {
       return;
     }
     String lastUser = "";

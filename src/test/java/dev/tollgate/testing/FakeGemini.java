@@ -41,12 +41,7 @@ public final class FakeGemini {
       error(res, 429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).");
       return;
     }
-    if ("html".equals(failure)) {
-      res.setStatusCode(502).putHeader("content-type", "text/html").end(FakeAnswer.HTML_PAGE);
-      return;
-    }
-    if ("wrongtype".equals(failure)) {
-      res.setStatusCode(200).putHeader("content-type", "text/html").end(FakeAnswer.HTML_PAGE);
+    if (FakeAnswer.servedHtml(res, failure)) {
       return;
     }
     switch (method) {

@@ -37,8 +37,7 @@ public final class FakeOllama {
       res.setStatusCode(429).putHeader("content-type", "application/json").end("{\"error\":\"too many requests\"}");
       return;
     }
-    if ("html".equals(failure) || "wrongtype".equals(failure)) {
-      res.setStatusCode("html".equals(failure) ? 502 : 200).putHeader("content-type", "text/html").end(FakeAnswer.HTML_PAGE);
+    if (FakeAnswer.servedHtml(res, failure)) {
       return;
     }
     FakeAnswer a = chat ? chatAnswer(req) : FakeAnswer.decide(req.path("prompt").asText(), false, List.of());
