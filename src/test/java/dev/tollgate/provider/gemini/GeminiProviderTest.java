@@ -57,4 +57,30 @@ class GeminiProviderTest extends TranslatedProviderContract {
     assertThat(sent.path("toolConfig").path("functionCallingConfig").path("allowedFunctionNames").path(0).asText()).isEqualTo("f");
     assertThat(sent.path("tools").path(0).path("functionDeclarations").path(0).path("parameters").has("additionalProperties")).isFalse();
   }
+
+  @Test
+  void aClientThatGoesAwayClosesTheUpstreamStream() throws Exception {
+    java.util.concurrent.CompletableFuture<Void> upstreamClosed = new java.util.concurrent.CompletableFuture<>();
+    upstream.onPostRegex("/held/models/held:streamGenerateContent", rc -> {
+      rc.response().setChunked(true).putHeader("content-type", "text/event-stream")
+          .write("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"hi\"}]}}]}\r\n\r\n");
+      rc.request().connection().closeHandler(v -> upstreamClosed.complete(null));
+    });
+    try (dev.tollgate.testing.TestGateway gw = dev.tollgate.testing.TestGateway.start("model_list:\n  - model_name: h\n    litellm_params: "
+        + "{model: gemini/held, api_key: k, api_base: " + upstream.url() + "/held}\n")) {
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", gw.port())) {
+        String body = chat("h", true);
+        s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + dev.tollgate.testing.TestGateway.MASTER_KEY
+            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes());
+        byte[] buf = new byte[4096];
+        String got = "";
+        while (!got.contains("\"hi\"")) {
+          int n = s.getInputStream().read(buf);
+          assertThat(n).isPositive();
+          got += new String(buf, 0, n);
+        }
+      }
+      upstreamClosed.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
 }
