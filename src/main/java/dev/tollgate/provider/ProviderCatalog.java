@@ -43,7 +43,12 @@ public final class ProviderCatalog {
     openAiCompatible("lm_studio", openAi, "http://localhost:1234/v1", List.of("LM_STUDIO_API_KEY"), List.of("LM_STUDIO_API_BASE"), false);
     openAiCompatible("nvidia_nim", openAi, "https://integrate.api.nvidia.com/v1", List.of("NVIDIA_NIM_API_KEY"), List.of("NVIDIA_NIM_API_BASE"), true);
     openAiCompatible("litellm_proxy", openAi, null, List.of("LITELLM_PROXY_API_KEY"), List.of("LITELLM_PROXY_API_BASE"), false);
-    // providers with their own wire formats
+  }
+
+  private ProviderCatalog() {}
+
+  static {
+    // providers with their own wire formats: Google, AWS, Ollama, Cohere
     register(new ProviderFamily("gemini", GeminiProvider::new, "https://generativelanguage.googleapis.com/v1beta",
         List.of("GEMINI_API_KEY"), List.of("GEMINI_API_BASE"), true));
     for (String vertex : List.of("vertex_ai", "vertex_ai_beta")) {
@@ -57,13 +62,11 @@ public final class ProviderCatalog {
             "aws_session_token", List.of("AWS_SESSION_TOKEN"), "aws_region_name", List.of("AWS_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"),
             "aws_bedrock_runtime_endpoint", List.of("AWS_BEDROCK_RUNTIME_ENDPOINT"))));
     register(new ProviderFamily("ollama", OllamaProvider::generate, "http://localhost:11434", List.of("OLLAMA_API_KEY"), List.of("OLLAMA_API_BASE"), false));
+    register(new ProviderFamily("ollama_chat", OllamaProvider::chat, "http://localhost:11434", List.of("OLLAMA_API_KEY"), List.of("OLLAMA_API_BASE"), false));
     for (String cohere : List.of("cohere", "cohere_chat")) {
       register(new ProviderFamily(cohere, CohereProvider::new, "https://api.cohere.com", List.of("COHERE_API_KEY", "CO_API_KEY"), List.of("COHERE_API_BASE"), true));
     }
-    register(new ProviderFamily("ollama_chat", OllamaProvider::chat, "http://localhost:11434", List.of("OLLAMA_API_KEY"), List.of("OLLAMA_API_BASE"), false));
   }
-
-  private ProviderCatalog() {}
 
   private static void openAiCompatible(String name, ProviderFamily.ProviderFactory factory, String base, List<String> keyEnv, List<String> baseEnv, boolean keyRequired) {
     register(new ProviderFamily(name, factory, base, keyEnv, baseEnv, keyRequired));
