@@ -7,8 +7,10 @@ import dev.tollgate.call.Interceptor;
 import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
+import dev.tollgate.ingress.gemini.GeminiIngress;
 import dev.tollgate.json.Json;
 import dev.tollgate.messages.MessagesRoutes;
+import dev.tollgate.passthrough.PassThroughRoutes;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
 import dev.tollgate.redis.SharedRedis;
@@ -61,6 +63,8 @@ public final class Gateway {
     // Routes of other parts (admin API, metrics, UI), added to every event loop's router.
     List<GatewayVerticle.RouteContributor> routes = new ArrayList<>();
     routes.add(new MessagesRoutes(router));
+    routes.add(new GeminiIngress());
+    routes.add(new PassThroughRoutes(deployments, config.env()));
     // Closed, in reverse order, after the HTTP servers drained (pools, clients, spend writers).
     List<AutoCloseable> resources = new ArrayList<>();
     int loops = Math.max(1, Runtime.getRuntime().availableProcessors());

@@ -116,8 +116,14 @@ public final class Deployments {
     String apiVersion = params.optString("api_version")
         .or(() -> env.get(family.name().toUpperCase(java.util.Locale.ROOT) + "_API_VERSION")).orElse(null);
 
-    ObjectNode rawParams = params.objectOrEmpty();
+    ObjectNode rawParams = params.objectOrEmpty().deepCopy();
     String id = modelInfo.hasNonNull("id") ? modelInfo.get("id").asText() : hashId(modelName, rawParams);
+    family.paramEnv().forEach((param, names) -> {
+      params.child(param); // read by the provider adapter
+      if (!rawParams.hasNonNull(param)) {
+        env.first(names.toArray(String[]::new)).ifPresent(v -> rawParams.put(param, v));
+      }
+    });
     return new Deployment(id, modelName, family, upstreamModel, apiBase, apiKey, apiVersion, timeout, streamTimeout,
         maxRetries, rpm, tpm, weight, extraHeaders, mockResponse, defaults, modelInfo, rawParams, tags,
         params.bool("drop_params", defaultDropParams));

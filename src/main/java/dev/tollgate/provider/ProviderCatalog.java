@@ -2,7 +2,12 @@ package dev.tollgate.provider;
 
 import dev.tollgate.provider.anthropic.AnthropicProvider;
 import dev.tollgate.provider.azure.AzureOpenAiProvider;
+import dev.tollgate.provider.bedrock.BedrockProvider;
+import dev.tollgate.provider.cohere.CohereProvider;
+import dev.tollgate.provider.gemini.GeminiProvider;
+import dev.tollgate.provider.ollama.OllamaProvider;
 import dev.tollgate.provider.openai.OpenAiCompatibleProvider;
+import dev.tollgate.provider.vertex.VertexProvider;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,8 +23,7 @@ public final class ProviderCatalog {
 
   /** Prefixes LiteLLM knows that this version of Tollgate does not serve yet (named in errors, used for "did you mean"). */
   private static final Set<String> NOT_YET_SUPPORTED = Set.of(
-      "azure_ai", "gemini", "vertex_ai", "vertex_ai_beta", "bedrock", "sagemaker",
-      "ollama", "ollama_chat", "cohere", "cohere_chat", "huggingface", "replicate", "watsonx", "databricks",
+      "azure_ai", "sagemaker", "huggingface", "replicate", "watsonx", "databricks",
       "ai21", "voyage", "jina_ai", "friendliai", "sambanova", "dashscope", "moonshot", "nebius");
 
   static {
@@ -48,6 +52,27 @@ public final class ProviderCatalog {
   }
 
   private ProviderCatalog() {}
+
+  static {
+    // providers with their own wire formats: Google, AWS, Ollama, Cohere
+    register(new ProviderFamily("gemini", GeminiProvider::new, "https://generativelanguage.googleapis.com/v1beta",
+        List.of("GEMINI_API_KEY"), List.of("GEMINI_API_BASE"), true));
+    for (String vertex : List.of("vertex_ai", "vertex_ai_beta")) {
+      register(new ProviderFamily(vertex, VertexProvider::new, "https://aiplatform.googleapis.com", List.of(), List.of(), false,
+          Map.of("vertex_project", List.of("VERTEXAI_PROJECT", "VERTEX_PROJECT"), "vertex_location", List.of("VERTEXAI_LOCATION", "VERTEX_LOCATION"),
+              "vertex_credentials", List.of("VERTEXAI_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS"))));
+    }
+    register(new ProviderFamily("bedrock", BedrockProvider::new, "https://bedrock-runtime.us-east-1.amazonaws.com",
+        List.of("AWS_BEARER_TOKEN_BEDROCK"), List.of(), false,
+        Map.of("aws_access_key_id", List.of("AWS_ACCESS_KEY_ID"), "aws_secret_access_key", List.of("AWS_SECRET_ACCESS_KEY"),
+            "aws_session_token", List.of("AWS_SESSION_TOKEN"), "aws_region_name", List.of("AWS_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"),
+            "aws_bedrock_runtime_endpoint", List.of("AWS_BEDROCK_RUNTIME_ENDPOINT"))));
+    register(new ProviderFamily("ollama", OllamaProvider::generate, "http://localhost:11434", List.of("OLLAMA_API_KEY"), List.of("OLLAMA_API_BASE"), false));
+    register(new ProviderFamily("ollama_chat", OllamaProvider::chat, "http://localhost:11434", List.of("OLLAMA_API_KEY"), List.of("OLLAMA_API_BASE"), false));
+    for (String cohere : List.of("cohere", "cohere_chat")) {
+      register(new ProviderFamily(cohere, CohereProvider::new, "https://api.cohere.com", List.of("COHERE_API_KEY", "CO_API_KEY"), List.of("COHERE_API_BASE"), true));
+    }
+  }
 
   private static void openAiCompatible(String name, ProviderFamily.ProviderFactory factory, String base, List<String> keyEnv, List<String> baseEnv, boolean keyRequired) {
     register(new ProviderFamily(name, factory, base, keyEnv, baseEnv, keyRequired));

@@ -62,6 +62,27 @@ public final class FakeUpstream implements AutoCloseable {
     return this;
   }
 
+  /** A handler that may throw; a failure answers 500 with the exception, so a test sees it instead of a hang. */
+  public interface CheckedHandler {
+    void handle(RoutingContext rc) throws Exception;
+  }
+
+  public static Handler<RoutingContext> checked(CheckedHandler h) {
+    return rc -> {
+      try {
+        h.handle(rc);
+      } catch (Exception e) {
+        rc.response().setStatusCode(500).end("fake upstream failed: " + e);
+      }
+    };
+  }
+
+  /** Registers a handler for POST requests whose path matches a regex (named groups become path params). */
+  public FakeUpstream onPostRegex(String regex, Handler<RoutingContext> handler) {
+    router.postWithRegex(regex).handler(handler);
+    return this;
+  }
+
   public FakeUpstream onGet(String path, Handler<RoutingContext> handler) {
     router.get(path).handler(handler);
     return this;

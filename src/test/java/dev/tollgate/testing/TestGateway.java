@@ -32,7 +32,16 @@ public final class TestGateway implements AutoCloseable {
     Map<String, String> vars = new HashMap<>(env);
     vars.putIfAbsent("LITELLM_MASTER_KEY", MASTER_KEY);
     GatewayConfig config = ConfigLoader.fromYaml(yaml, "test config", new Environment(vars));
-    return new TestGateway(Gateway.start(config, "127.0.0.1", 0, false));
+    // a concrete free port: the gateway's extra event loops share the first one's port, which port 0 cannot name
+    return new TestGateway(Gateway.start(config, "127.0.0.1", freePort(), false));
+  }
+
+  private static int freePort() {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new AssertionError("no free port", e);
+    }
   }
 
   public int port() {
