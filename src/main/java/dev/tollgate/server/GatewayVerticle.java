@@ -16,6 +16,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -56,6 +57,8 @@ public final class GatewayVerticle extends VerticleBase {
    */
   public record RouteSupport(Handler<RoutingContext> authenticated, Handler<RoutingContext> adminOnly, BodyHandler body,
       OpenAiDispatcher dispatcher, ProviderContext providerContext) {}
+
+  private static final long MAX_CONCURRENT_H2_STREAMS = 10_000;
 
   private final Shared shared;
   private final int port;
@@ -109,7 +112,10 @@ public final class GatewayVerticle extends VerticleBase {
     web.route().failureHandler(GatewayVerticle::failure);
 
     server = vertx.createHttpServer(new HttpServerOptions().setHost(shared.settings().host()).setPort(port)
-        .setTcpNoDelay(true).setCompressionSupported(false).setIdleTimeout(0));
+        .setTcpNoDelay(true).setCompressionSupported(false).setIdleTimeout(0)
+        // h2c clients (the JDK's HttpClient upgrades by default) put every stream on one
+        // connection: Vert.x's default of 100 concurrent streams would queue the rest
+        .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(MAX_CONCURRENT_H2_STREAMS)));
     return server.requestHandler(web).listen();
   }
 
