@@ -7,6 +7,7 @@ import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
 import dev.tollgate.json.Json;
+import dev.tollgate.keys.KeysModule;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
 import dev.tollgate.router.Router;
@@ -57,8 +58,13 @@ public final class Gateway {
     List<GatewayVerticle.RouteContributor> routes = new ArrayList<>();
     // Closed, in reverse order, after the HTTP servers drained (pools, clients, spend writers).
     List<AutoCloseable> resources = new ArrayList<>();
-    GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, auth, List.copyOf(interceptors),
-        Gateway::readinessDetails, UpstreamClientOptions.fromEnvironment(config.env()), List.copyOf(routes));
+    // virtual keys, budgets, rate limits and spend (SQLite by default, PostgreSQL with DATABASE_URL)
+    KeysModule keys = KeysModule.start(config, router, auth);
+    resources.add(keys);
+    interceptors.add(keys.enforcement());
+    routes.add(keys.routes());
+    GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, keys.authenticator(), List.copyOf(interceptors),
+        () -> readinessDetails(keys), UpstreamClientOptions.fromEnvironment(config.env()), List.copyOf(routes));
 
     for (String ignored : config.ignoredSettings()) {
       log.warn("config: {} is not implemented by Tollgate yet and is ignored", ignored);
@@ -73,7 +79,8 @@ public final class Gateway {
       servers.add(first);
       int actualPort = first.actualPort();
       for (int i = 1; i < loops; i++) {
-        GatewayVerticle v = new GatewayVerticle(shared, actualPort);
+        // the same requested port (0 included): Vert.x shares the first server's socket among event loops
+        GatewayVerticle v = new GatewayVerticle(shared, port);
         await(vertx.deployVerticle(v));
         servers.add(v);
       }
@@ -111,8 +118,8 @@ public final class Gateway {
     return new MasterKeyAuthenticator(key, open);
   }
 
-  private static ObjectNode readinessDetails() {
-    ObjectNode details = Json.object().put("db", "Not connected");
+  private static ObjectNode readinessDetails(KeysModule keys) {
+    ObjectNode details = Json.object().put("db", keys.databaseState());
     details.putNull("cache");
     details.putArray("success_callbacks");
     return details;

@@ -53,15 +53,18 @@ public final class EntityStore {
     });
   }
 
-  /** Sets the spend (and the next reset) of one entity, e.g. when its budget period rolls over. */
-  public void setSpend(String kind, String id, double spend, Long resetAt) throws SQLException {
-    db.call(c -> {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE tg_entity SET spend=?, budget_reset_at=? WHERE kind=? AND id=?")) {
-        ps.setDouble(1, spend);
-        setLong(ps, 2, resetAt);
-        ps.setString(3, kind);
-        ps.setString(4, id);
-        return ps.executeUpdate();
+  /**
+   * Starts a new budget period: spend to 0 and the next reset, only if no other replica did it
+   * first (the reset time is still the one this replica saw). Returns whether this call reset it.
+   */
+  public boolean resetSpend(String kind, String id, long seenResetAt, Long nextResetAt) throws SQLException {
+    return db.call(c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE tg_entity SET spend=0, budget_reset_at=? WHERE kind=? AND id=? AND budget_reset_at=?")) {
+        setLong(ps, 1, nextResetAt);
+        ps.setString(2, kind);
+        ps.setString(3, id);
+        ps.setLong(4, seenResetAt);
+        return ps.executeUpdate() == 1;
       }
     });
   }

@@ -31,6 +31,16 @@ public final class TestGateway implements AutoCloseable {
   public static TestGateway start(String yaml, Map<String, String> env) {
     Map<String, String> vars = new HashMap<>(env);
     vars.putIfAbsent("LITELLM_MASTER_KEY", MASTER_KEY);
+    if (!vars.containsKey("DATABASE_URL") && !vars.containsKey("TOLLGATE_DB_PATH")) {
+      // a database and spend journal of its own, not ./tollgate.db of the working directory
+      try {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("tollgate-test");
+        vars.put("TOLLGATE_DB_PATH", dir.resolve("tollgate.db").toString());
+        vars.putIfAbsent("TOLLGATE_SPEND_JOURNAL_DIR", dir.resolve("journal").toString());
+      } catch (java.io.IOException e) {
+        throw new AssertionError(e);
+      }
+    }
     GatewayConfig config = ConfigLoader.fromYaml(yaml, "test config", new Environment(vars));
     return new TestGateway(Gateway.start(config, "127.0.0.1", 0, false));
   }

@@ -1,0 +1,153 @@
+package dev.tollgate.keys;
+
+import dev.tollgate.admin.AdminRoutes;
+import dev.tollgate.admin.SpendAdmin;
+import dev.tollgate.auth.Authenticator;
+import dev.tollgate.auth.MasterKeyAuthenticator;
+import dev.tollgate.call.Interceptor;
+import dev.tollgate.config.ConfigException;
+import dev.tollgate.config.ConfigNode;
+import dev.tollgate.config.GatewayConfig;
+import dev.tollgate.limits.Enforcement;
+import dev.tollgate.router.Router;
+import dev.tollgate.server.GatewayVerticle;
+import dev.tollgate.spend.Prices;
+import dev.tollgate.spend.SpendWriter;
+import dev.tollgate.store.Database;
+import dev.tollgate.store.EntityStore;
+import dev.tollgate.store.SpendStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Virtual keys, budgets, limits and spend, wired together: the database (migrated at start), the
+ * in-memory accounts (refreshed on an interval), the spend writer with its journal, the
+ * enforcement interceptor and the admin routes. What {@code Gateway.start} plugs in.
+ */
+public final class KeysModule implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(KeysModule.class);
+
+  private final Database db;
+  private final Accounts accounts;
+  private final SpendWriter writer;
+  private final Authenticator authenticator;
+  private final Enforcement enforcement;
+  private final AdminRoutes admin;
+  private final Prices prices;
+  private final Thread maintenance;
+  private final Duration refreshEvery;
+  private final Duration retention;
+  private final SpendStore spendStore;
+  private volatile boolean migrated;
+  private volatile boolean running = true;
+
+  private KeysModule(GatewayConfig config, Router router, MasterKeyAuthenticator master) throws IOException {
+    ConfigNode general = config.generalSettings();
+    Clock clock = Clock.systemUTC();
+    Duration batch = general.optSeconds("proxy_batch_write_at").orElse(Duration.ofSeconds(10));
+    refreshEvery = config.env().get("TOLLGATE_CACHE_REFRESH_SECONDS").map(s -> Duration.ofMillis((long) (Double.parseDouble(s) * 1000)))
+        .orElse(Duration.ofSeconds(5));
+    retention = general.optString("maximum_spend_logs_retention_period").map(s -> {
+      try {
+        return BudgetPeriods.parse(s);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("general_settings.maximum_spend_logs_retention_period: " + e.getMessage());
+      }
+    }).orElse(null);
+    Path journalDir = Path.of(general.optString("spend_journal_dir").or(() -> config.env().get("TOLLGATE_SPEND_JOURNAL_DIR"))
+        .orElse("./tollgate-spend-journal"));
+    db = Database.open(config);
+    EntityStore entities = new EntityStore(db);
+    spendStore = new SpendStore(db);
+    accounts = new Accounts(entities, clock);
+    prices = Prices.bundled();
+    migrateAndLoad();
+    writer = new SpendWriter(journalDir, spendStore, batch, accounts.databaseMonitor(), accounts::written);
+    authenticator = new VirtualKeyAuthenticator(master, accounts, clock);
+    enforcement = new Enforcement(accounts, prices, writer, router, clock);
+    admin = new AdminRoutes(entities, accounts, clock, new SpendAdmin(spendStore, prices, router, 0));
+    maintenance = Thread.ofPlatform().name("tollgate-accounts-refresh").daemon().start(this::maintain);
+  }
+
+  public static KeysModule start(GatewayConfig config, Router router, MasterKeyAuthenticator master) {
+    try {
+      return new KeysModule(config, router, master);
+    } catch (IOException e) {
+      throw new ConfigException("spend journal: " + e.getMessage() + " (set general_settings.spend_journal_dir to a writable folder)");
+    }
+  }
+
+  private void migrateAndLoad() {
+    try {
+      if (!migrated) {
+        db.migrate();
+        migrated = true;
+      }
+      accounts.refresh();
+    } catch (Database.MigrationException e) {
+      log.error("{}; retrying in the background (only the master key works until then)", e.getMessage());
+    } catch (Exception e) {
+      log.warn("keys could not be loaded from database {}: {}", db.description(), e.getMessage());
+    }
+  }
+
+  private void maintain() {
+    long lastRetention = 0;
+    while (running) {
+      try {
+        Thread.sleep(refreshEvery.toMillis());
+      } catch (InterruptedException e) {
+        return;
+      }
+      migrateAndLoad();
+      if (retention != null && migrated && System.currentTimeMillis() - lastRetention > 3_600_000) {
+        try {
+          long deleted = spendStore.deleteBefore(System.currentTimeMillis() - retention.toMillis(), 1000);
+          lastRetention = System.currentTimeMillis();
+          if (deleted > 0) {
+            log.info("spend logs retention: deleted {} row(s) older than {}", deleted, retention);
+          }
+        } catch (Exception e) {
+          log.warn("spend logs retention did not run: {}", e.getMessage());
+        }
+      }
+    }
+  }
+
+  public Authenticator authenticator() {
+    return authenticator;
+  }
+
+  public Interceptor enforcement() {
+    return enforcement;
+  }
+
+  public GatewayVerticle.RouteContributor routes() {
+    return admin;
+  }
+
+  public Accounts accounts() {
+    return accounts;
+  }
+
+  public SpendWriter spendWriter() {
+    return writer;
+  }
+
+  /** For readiness: "connected" or "disconnected". */
+  public String databaseState() {
+    return migrated && db.reachable() ? "connected" : "disconnected";
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    maintenance.interrupt();
+    writer.close();
+    db.close();
+  }
+}
