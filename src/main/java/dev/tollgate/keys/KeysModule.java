@@ -91,7 +91,8 @@ public final class KeysModule implements AutoCloseable {
     } catch (Database.MigrationException e) {
       log.error("{}; retrying in the background (only the master key works until then)", e.getMessage());
     } catch (Exception e) {
-      log.warn("keys could not be loaded from database {}: {}", db.description(), e.getMessage());
+      // the database logs once when it goes away and once when it is back; no line per attempt
+      log.debug("keys could not be loaded from database {}: {}", db.description(), e.getMessage());
     }
   }
 

@@ -223,11 +223,12 @@ public final class Database implements AutoCloseable {
   }
 
   static String firstLine(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
+    String m = String.valueOf(e.getMessage());
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t.getMessage() != null) {
+        m = t.getMessage(); // the deepest message names the real problem (connection refused, ...)
+      }
     }
-    String m = String.valueOf(root.getMessage());
     int nl = m.indexOf('\n');
     return nl < 0 ? m : m.substring(0, nl);
   }

@@ -171,7 +171,7 @@ class KeysTest {
       assertThat(ok.get()).isEqualTo(50);
       assertThat(billed).isLessThanOrEqualTo(1.0 + 1e-9);
       long deadline = System.currentTimeMillis() + 10_000;
-      while (db.scalar("SELECT COUNT(*) FROM tg_spend_log") < 200 && System.currentTimeMillis() < deadline) {
+      while (db.scalar("SELECT COUNT(*) FROM tg_spend_log") < ok.get() && System.currentTimeMillis() < deadline) {
         Thread.sleep(100);
       }
       assertThat(db.scalar("SELECT spend FROM tg_entity WHERE kind = 'key'")).isCloseTo(billed, org.assertj.core.data.Offset.offset(1e-9));
