@@ -85,6 +85,18 @@ public final class TestGateway implements AutoCloseable {
     return send(b.build());
   }
 
+  /** Like {@link #send} but null when the server does not answer (e.g. still starting). */
+  public static HttpResponse<String> send0(HttpRequest request) {
+    try {
+      return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (java.io.IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
   public static HttpResponse<String> send(HttpRequest request) {
     try {
       return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
