@@ -10,6 +10,7 @@ import dev.tollgate.json.Json;
 import dev.tollgate.keys.KeysModule;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
+import dev.tollgate.redis.SharedRedis;
 import dev.tollgate.router.Router;
 import dev.tollgate.server.GatewayVerticle;
 import dev.tollgate.server.ServerSettings;
@@ -72,6 +73,10 @@ public final class Gateway {
 
     int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+    SharedRedis.fromConfig(vertx, config).ifPresent(redis -> {
+      resources.add(redis);
+      keys.useRedis(vertx, redis);
+    });
     List<GatewayVerticle> servers = new ArrayList<>();
     try {
       GatewayVerticle first = new GatewayVerticle(shared, port);

@@ -111,6 +111,7 @@ class EntityAdmin {
       throw ex;
     }
     accounts.put(e);
+    accounts.changed(e.kind(), e.id());
   }
 
   void save(Entity e) throws SQLException {
@@ -118,6 +119,7 @@ class EntityAdmin {
       throw notFound(e.kind(), e.id());
     }
     accounts.put(e);
+    accounts.changed(e.kind(), e.id());
   }
 
   Entity find(String kind, String id) throws SQLException {
@@ -132,6 +134,7 @@ class EntityAdmin {
     for (String id : ids) {
       if (store.delete(kind, List.of(id)) > 0) {
         accounts.remove(kind, id);
+        accounts.changed(kind, id);
         deleted.add(id);
       }
     }

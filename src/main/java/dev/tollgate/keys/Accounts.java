@@ -61,6 +61,10 @@ public final class Accounts {
   /** Held while reading or writing spend in the database, so a refresh never overlaps a spend write. */
   private final Object databaseMonitor = new Object();
   private volatile boolean loaded;
+  /** Told about every change made by this replica's admin API (kind, id), e.g. to tell other replicas. */
+  private volatile java.util.function.BiConsumer<String, String> changeListener = (k, i) -> { };
+  /** Told when this replica started a new budget period of an entity (kind, id). */
+  private volatile java.util.function.BiConsumer<String, String> resetListener = (k, i) -> { };
 
   public Accounts(EntityStore store, Clock clock) {
     this.store = store;
@@ -95,11 +99,45 @@ public final class Accounts {
   public void put(Entity e) {
     tombstones.remove(ledgerKey(e.kind(), e.id()));
     byKind.get(e.kind()).put(e.id(), e);
+    synchronized (this) {
+      // a new entity (e.g. a regenerated key carrying the old one's spend); known ledgers keep theirs
+      ledgers.computeIfAbsent(ledgerKey(e.kind(), e.id()), x -> {
+        Ledger l = new Ledger();
+        l.db = e.spend();
+        return l;
+      });
+    }
   }
 
   public void remove(String kind, String id) {
     tombstones.put(ledgerKey(kind, id), clock.millis());
     byKind.get(kind).remove(id);
+  }
+
+  /** The admin API of this replica changed an entity: tell whoever listens (other replicas). */
+  public void changed(String kind, String id) {
+    changeListener.accept(kind, id);
+  }
+
+  public void onChange(java.util.function.BiConsumer<String, String> listener) {
+    this.changeListener = listener;
+  }
+
+  public void onBudgetReset(java.util.function.BiConsumer<String, String> listener) {
+    this.resetListener = listener;
+  }
+
+  /** Another replica changed an entity: read it again (blocking). */
+  public void reload(String kind, String id) throws SQLException {
+    if (!byKind.containsKey(kind)) {
+      return;
+    }
+    var e = store.get(kind, id);
+    if (e.isPresent()) {
+      put(e.get());
+    } else {
+      remove(kind, id);
+    }
   }
 
   /**
@@ -147,6 +185,7 @@ public final class Accounts {
       String duration = e.settings().path("budget_duration").asText(null);
       Long next = duration == null ? null : BudgetPeriods.nextReset(duration, now, e.settings().path("budget_reset_timezone").asText("UTC"));
       if (store.resetSpend(e.kind(), e.id(), e.budgetResetAt(), next)) {
+        resetListener.accept(e.kind(), e.id());
         log.info("budget period of {} {} ended: spend reset", e.kind(), e.kind().equals(Entity.KEY) ? e.alias() : e.id());
       }
       synchronized (this) {

@@ -9,6 +9,10 @@ import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
 import dev.tollgate.limits.Enforcement;
+import dev.tollgate.redis.SharedRedis;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 import dev.tollgate.router.Router;
 import dev.tollgate.server.GatewayVerticle;
 import dev.tollgate.spend.Prices;
@@ -30,6 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class KeysModule implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KeysModule.class);
+  private static final String CHANNEL = "tollgate:accounts";
 
   private final Database db;
   private final Accounts accounts;
@@ -117,6 +122,41 @@ public final class KeysModule implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * With Redis, limits and budgets are shared by every replica, and a change made through one
+   * replica's admin API reaches the others' caches at once (pub/sub; the periodic refresh stays
+   * as the safety net).
+   */
+  public void useRedis(Vertx vertx, SharedRedis redis) {
+    enforcement.share(redis);
+    accounts.onChange((kind, id) -> redis.send(Request.cmd(Command.PUBLISH).arg(CHANNEL).arg(kind + ":" + id)));
+    accounts.onBudgetReset((kind, id) -> redis.send(Request.cmd(Command.SET).arg("tg:spent:" + kind + ":" + id).arg("0")));
+    subscribe(vertx, redis);
+  }
+
+  private void subscribe(Vertx vertx, SharedRedis redis) {
+    if (!running) {
+      return;
+    }
+    redis.connect().onSuccess(conn -> {
+      conn.handler(msg -> {
+        if (msg.size() == 3 && "message".equals(msg.get(0).toString())) {
+          String[] kindId = msg.get(2).toString().split(":", 2);
+          Thread.ofVirtual().start(() -> {
+            try {
+              accounts.reload(kindId[0], kindId[1]);
+            } catch (Exception e) {
+              log.debug("reload of {} after a change on another replica failed: {}", kindId[0], e.getMessage());
+            }
+          });
+        }
+      });
+      conn.exceptionHandler(e -> conn.close());
+      conn.endHandler(v -> vertx.setTimer(1_000, t -> subscribe(vertx, redis)));
+      conn.send(Request.cmd(Command.SUBSCRIBE).arg(CHANNEL));
+    }).onFailure(e -> vertx.setTimer(1_000, t -> subscribe(vertx, redis)));
   }
 
   public Authenticator authenticator() {

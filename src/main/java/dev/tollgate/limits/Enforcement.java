@@ -12,6 +12,7 @@ import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Endpoint;
 import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.TokenEstimate;
+import dev.tollgate.redis.SharedRedis;
 import dev.tollgate.router.Router;
 import dev.tollgate.spend.Prices;
 import dev.tollgate.spend.SpendWriter;
@@ -35,6 +36,7 @@ public final class Enforcement implements Interceptor {
   /** Prompt estimates are rough (four characters a token): reserve with a margin. */
   private static final double PROMPT_MARGIN = 1.25;
   private static final long DEFAULT_MAX_OUTPUT = 4096;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Enforcement.class);
 
   private final Accounts accounts;
   private final Prices prices;
@@ -42,6 +44,7 @@ public final class Enforcement implements Interceptor {
   private final Router router;
   private final Clock clock;
   private final RateWindows windows = new RateWindows();
+  private volatile SharedLimits shared;
 
   public Enforcement(Accounts accounts, Prices prices, SpendWriter writer, Router router, Clock clock) {
     this.accounts = accounts;
@@ -54,6 +57,11 @@ public final class Enforcement implements Interceptor {
   /** Everything known about one call's owners, from the cache. */
   private record Owners(String keyHash, Entity key, Entity user, Entity team, String endUser, Entity customer) {}
 
+  /** Shares limits and budgets across replicas through Redis from now on (local state while Redis is down). */
+  public void share(SharedRedis redis) {
+    this.shared = new SharedLimits(redis);
+  }
+
   @Override
   public Future<ProviderReply> intercept(ProxyCall call, Chain next) {
     Owners o = owners(call);
@@ -63,23 +71,63 @@ public final class Enforcement implements Interceptor {
     }
     long now = clock.millis();
     List<RateWindows.Limit> limits = limits(call, o);
+    List<Accounts.Charge> charges = charges(o);
+    double worst = worstCase(call);
+    SharedLimits sl = shared;
+    if (sl == null || !sl.available()) {
+      return local(call, next, o, limits, charges, worst, now);
+    }
+    return sl.acquire(limits, call.callId, now).transform(acquired -> {
+      if (acquired.failed()) {
+        sharedFailed(acquired.cause());
+        return local(call, next, o, limits, charges, worst, now); // Redis went away: this replica's own state
+      }
+      if ((Integer) acquired.result()[0] != 0) {
+        RateWindows.Limit l = limits.get((Integer) acquired.result()[0] - 1);
+        return Future.failedFuture(rateLimited(l.subject(), (String) acquired.result()[1], Math.max(1, (60_000 - now % 60_000 + 999) / 1000)));
+      }
+      double[] seeds = charges.stream().mapToDouble(c -> accounts.spent(c.kind(), c.id())).toArray();
+      return sl.reserve(charges, seeds, call.callId, worst, now).transform(reserved -> {
+        if (reserved.failed() || (Integer) reserved.result()[0] != 0) {
+          sl.release(limits, call.callId, 0, now);
+          if (reserved.failed()) {
+            sharedFailed(reserved.cause());
+            return local(call, next, o, limits, charges, worst, now);
+          }
+          Accounts.Charge c = charges.get((Integer) reserved.result()[0] - 1);
+          return Future.failedFuture(new ApiException(budgetError(new Accounts.Exceeded(c, Double.parseDouble((String) reserved.result()[1])), worst)));
+        }
+        // the local ledger still tracks what is pending for the database, without a limit of its own
+        Accounts.Reservation mine = (Accounts.Reservation) accounts.reserve(unlimited(charges), worst);
+        return proceed(call, next, new Settlement(call, o, mine, limits, now, sl, charges, worst));
+      });
+    });
+  }
+
+  private void sharedFailed(Throwable cause) {
+    if (!(cause instanceof SharedRedis.UnavailableException)) {
+      log.warn("shared limits in Redis failed ({}); this replica's own limits apply to this call", cause.getMessage());
+    }
+  }
+
+  private Future<ProviderReply> local(ProxyCall call, Chain next, Owners o, List<RateWindows.Limit> limits,
+      List<Accounts.Charge> charges, double worst, long now) {
     RateWindows.Refusal refused = windows.acquire(limits, now);
     if (refused != null) {
-      return Future.failedFuture(new ApiException(new ApiError(429, "rate_limit_error", "Rate limit exceeded for " + refused.subject()
-          + ": " + refused.limit() + ". Try again later.", null, "429", Duration.ofSeconds(refused.retryAfterSeconds()))));
+      return Future.failedFuture(rateLimited(refused.subject(), refused.limit(), refused.retryAfterSeconds()));
     }
     if (!limits.isEmpty()) {
-      long[] rem = windows.remaining(limits.get(0), now);
-      putLimitHeaders(call, limits.get(0), rem);
+      putLimitHeaders(call, limits.get(0), windows.remaining(limits.get(0), now));
     }
-    double worst = worstCase(call);
-    Object r = accounts.reserve(charges(o, call.modelGroup), worst);
+    Object r = accounts.reserve(charges, worst);
     if (r instanceof Accounts.Exceeded ex) {
       windows.release(limits, 0, now);
       return Future.failedFuture(new ApiException(budgetError(ex, worst)));
     }
-    Accounts.Reservation reservation = (Accounts.Reservation) r;
-    Settlement s = new Settlement(call, o, reservation, limits, now);
+    return proceed(call, next, new Settlement(call, o, (Accounts.Reservation) r, limits, now, null, charges, worst));
+  }
+
+  private Future<ProviderReply> proceed(ProxyCall call, Chain next, Settlement s) {
     call.responseHeaders.set("x-litellm-response-cost", "0");
     // registered before the later interceptors' hooks: they read responseCost
     call.onComplete(s::completed);
@@ -95,6 +143,15 @@ public final class Enforcement implements Interceptor {
     });
   }
 
+  private static ApiException rateLimited(String subject, String limit, long retryAfterSeconds) {
+    return new ApiException(new ApiError(429, "rate_limit_error", "Rate limit exceeded for " + subject + ": " + limit
+        + ". Try again later.", null, "429", Duration.ofSeconds(retryAfterSeconds)));
+  }
+
+  private static List<Accounts.Charge> unlimited(List<Accounts.Charge> charges) {
+    return charges.stream().map(c -> new Accounts.Charge(c.kind(), c.id(), -1)).toList();
+  }
+
   /** Settles a call once: real cost, headers, ledger, spend row. */
   private final class Settlement {
     private final ProxyCall call;
@@ -102,14 +159,21 @@ public final class Enforcement implements Interceptor {
     private final Accounts.Reservation reservation;
     private final List<RateWindows.Limit> limits;
     private final long startMs;
+    private final SharedLimits sharedLimits;
+    private final List<Accounts.Charge> charges;
+    private final double reserved;
     private boolean done;
 
-    Settlement(ProxyCall call, Owners owners, Accounts.Reservation reservation, List<RateWindows.Limit> limits, long startMs) {
+    Settlement(ProxyCall call, Owners owners, Accounts.Reservation reservation, List<RateWindows.Limit> limits, long startMs,
+        SharedLimits sharedLimits, List<Accounts.Charge> charges, double reserved) {
       this.call = call;
       this.owners = owners;
       this.reservation = reservation;
       this.limits = limits;
       this.startMs = startMs;
+      this.sharedLimits = sharedLimits;
+      this.charges = charges;
+      this.reserved = reserved;
     }
 
     void completed(ProxyCall.Outcome outcome) {
@@ -126,12 +190,24 @@ public final class Enforcement implements Interceptor {
       call.responseCost = cost;
       accounts.settle(reservation, cost);
       long now = clock.millis();
-      windows.release(limits, usage == null ? 0 : usage.totalTokens(), now);
+      long tokens = usage == null ? 0 : usage.totalTokens();
       call.responseHeaders.set("x-litellm-response-cost", formatCost(cost));
-      if (owners.keyHash() != null) {
-        call.responseHeaders.set("x-litellm-key-spend", formatCost(accounts.spent(Entity.KEY, owners.keyHash())));
+      Future<Void> journaled = writer.record(row(call, owners, usage == null ? Usage.NONE : usage, cost, status, startMs, now));
+      if (sharedLimits == null) {
+        windows.release(limits, tokens, now);
+        if (owners.keyHash() != null) {
+          call.responseHeaders.set("x-litellm-key-spend", formatCost(accounts.spent(Entity.KEY, owners.keyHash())));
+        }
+        return journaled;
       }
-      return writer.record(row(call, owners, usage == null ? Usage.NONE : usage, cost, status, startMs, now));
+      sharedLimits.release(limits, call.callId, tokens, now);
+      Future<Double> settled = sharedLimits.settle(charges, call.callId, reserved, cost).onSuccess(keySpend -> {
+        if (owners.keyHash() != null) {
+          call.responseHeaders.set("x-litellm-key-spend", formatCost(keySpend));
+        }
+      });
+      // a failed settle (Redis gone) must not fail the call: the reservation lapses on its own
+      return Future.join(journaled, settled).transform(ar -> journaled);
     }
   }
 
@@ -232,7 +308,7 @@ public final class Enforcement implements Interceptor {
   }
 
   /** Every budget the call counts against; owners without a budget are charged too (max -1) so their spend is tracked. */
-  private List<Accounts.Charge> charges(Owners o, String modelGroup) {
+  private List<Accounts.Charge> charges(Owners o) {
     List<Accounts.Charge> out = new ArrayList<>(5);
     if (o.keyHash() != null) {
       out.add(new Accounts.Charge(Entity.KEY, o.keyHash(), maxBudget(o.key())));
