@@ -36,6 +36,8 @@ public final class Enforcement implements Interceptor {
   /** Prompt estimates are rough (four characters a token): reserve with a margin. */
   private static final double PROMPT_MARGIN = 1.25;
   private static final long DEFAULT_MAX_OUTPUT = 4096;
+  /** The ledger of one key's spend on one model ({@code model_max_budget}). */
+  static final String MODEL_BUDGET = "key_model";
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Enforcement.class);
 
   private final Accounts accounts;
@@ -71,7 +73,7 @@ public final class Enforcement implements Interceptor {
     }
     long now = clock.millis();
     List<RateWindows.Limit> limits = limits(call, o);
-    List<Accounts.Charge> charges = charges(o);
+    List<Accounts.Charge> charges = charges(o, call.modelGroup);
     double worst = worstCase(call);
     SharedLimits sl = shared;
     if (sl == null || !sl.available()) {
@@ -308,7 +310,7 @@ public final class Enforcement implements Interceptor {
   }
 
   /** Every budget the call counts against; owners without a budget are charged too (max -1) so their spend is tracked. */
-  private List<Accounts.Charge> charges(Owners o) {
+  private List<Accounts.Charge> charges(Owners o, String modelGroup) {
     List<Accounts.Charge> out = new ArrayList<>(5);
     if (o.keyHash() != null) {
       out.add(new Accounts.Charge(Entity.KEY, o.keyHash(), maxBudget(o.key())));
@@ -321,6 +323,11 @@ public final class Enforcement implements Interceptor {
     }
     if (o.endUser() != null) {
       out.add(new Accounts.Charge(Entity.CUSTOMER, o.endUser(), maxBudget(o.customer())));
+    }
+    JsonNode modelBudget = o.key() == null ? null : o.key().settings().path("model_max_budget").get(modelGroup);
+    if (modelBudget != null && modelBudget.hasNonNull("budget_limit")) {
+      // spend of this key on this model, counted by this replica since it started (shared in Redis when configured)
+      out.add(new Accounts.Charge(MODEL_BUDGET, o.keyHash() + "/" + modelGroup, modelBudget.get("budget_limit").asDouble()));
     }
     return out;
   }
@@ -369,6 +376,7 @@ public final class Enforcement implements Interceptor {
       case Entity.KEY -> "key";
       case Entity.USER -> "user " + c.id();
       case Entity.TEAM -> "team " + c.id();
+      case MODEL_BUDGET -> "key on model " + c.id().substring(c.id().indexOf('/') + 1);
       default -> "end user " + c.id();
     };
     String message = ex.spent() >= c.maxBudget()
