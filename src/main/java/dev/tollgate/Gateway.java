@@ -49,9 +49,12 @@ public final class Gateway {
    */
   public static Gateway start(GatewayConfig config, String host, int port, boolean detailedDebug) {
     long t0 = System.nanoTime();
-    List<Deployment> deployments = Deployments.fromConfig(config);
+    List<Deployment> deployments = new ArrayList<>(Deployments.fromConfig(config));
     ServerSettings settings = ServerSettings.from(config, host, port, detailedDebug);
     MasterKeyAuthenticator auth = masterKey(config);
+    // virtual keys, budgets, rate limits and spend (SQLite by default, PostgreSQL with DATABASE_URL)
+    KeysModule keys = KeysModule.open(config);
+    deployments.addAll(keys.storedDeployments());
     Router router = new Router(deployments);
     // The request path after authentication, in order; routing and the provider call come last.
     List<Interceptor> interceptors = new ArrayList<>();
@@ -59,9 +62,7 @@ public final class Gateway {
     List<GatewayVerticle.RouteContributor> routes = new ArrayList<>();
     // Closed, in reverse order, after the HTTP servers drained (pools, clients, spend writers).
     List<AutoCloseable> resources = new ArrayList<>();
-    // virtual keys, budgets, rate limits and spend (SQLite by default, PostgreSQL with DATABASE_URL)
-    KeysModule keys = KeysModule.start(config, router, auth);
-    resources.add(keys);
+    resources.add(keys.start(router, auth));
     interceptors.add(keys.enforcement());
     routes.add(keys.routes());
     GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, keys.authenticator(), List.copyOf(interceptors),

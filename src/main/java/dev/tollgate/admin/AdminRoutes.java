@@ -71,10 +71,12 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
   }
 
   private final SpendAdmin spend;
+  private final ModelAdmin models;
 
-  public AdminRoutes(EntityStore store, Accounts accounts, Clock clock, SpendAdmin spend) {
+  public AdminRoutes(EntityStore store, Accounts accounts, Clock clock, SpendAdmin spend, ModelAdmin models) {
     super(store, accounts, clock);
     this.spend = spend;
+    this.models = models;
   }
 
   @Override
@@ -105,6 +107,7 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     post(web, s, "/team/member_add", this::memberAdd);
     post(web, s, "/team/member_delete", this::memberDelete);
     spend.register(web, s, this);
+    models.register(web, s, this);
   }
 
   private void entityRoutes(io.vertx.ext.web.Router web, GatewayVerticle.RouteSupport s, String base, Kind k, String deleteField) {

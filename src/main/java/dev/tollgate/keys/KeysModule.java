@@ -1,6 +1,11 @@
 package dev.tollgate.keys;
 
 import dev.tollgate.admin.AdminRoutes;
+import dev.tollgate.admin.ModelAdmin;
+import dev.tollgate.provider.Deployment;
+import dev.tollgate.store.ModelStore;
+import dev.tollgate.store.SecretBox;
+import java.util.List;
 import dev.tollgate.admin.SpendAdmin;
 import dev.tollgate.auth.Authenticator;
 import dev.tollgate.auth.MasterKeyAuthenticator;
@@ -36,24 +41,31 @@ public final class KeysModule implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KeysModule.class);
   private static final String CHANNEL = "tollgate:accounts";
 
+  private final GatewayConfig config;
+  private final Clock clock = Clock.systemUTC();
   private final Database db;
+  private final EntityStore entities;
   private final Accounts accounts;
-  private final SpendWriter writer;
-  private final Authenticator authenticator;
-  private final Enforcement enforcement;
-  private final AdminRoutes admin;
   private final Prices prices;
-  private final Thread maintenance;
+  private final ModelStore models;
+  private final boolean storeModelsInDb;
+  private final Duration batch;
+  private final Path journalDir;
   private final Duration refreshEvery;
   private final Duration retention;
   private final SpendStore spendStore;
+  private SpendWriter writer;
+  private Authenticator authenticator;
+  private Enforcement enforcement;
+  private AdminRoutes admin;
+  private Thread maintenance;
   private volatile boolean migrated;
   private volatile boolean running = true;
 
-  private KeysModule(GatewayConfig config, Router router, MasterKeyAuthenticator master) throws IOException {
+  private KeysModule(GatewayConfig config) {
+    this.config = config;
     ConfigNode general = config.generalSettings();
-    Clock clock = Clock.systemUTC();
-    Duration batch = general.optSeconds("proxy_batch_write_at").orElse(Duration.ofSeconds(10));
+    batch = general.optSeconds("proxy_batch_write_at").orElse(Duration.ofSeconds(10));
     refreshEvery = config.env().get("TOLLGATE_CACHE_REFRESH_SECONDS").map(s -> Duration.ofMillis((long) (Double.parseDouble(s) * 1000)))
         .orElse(Duration.ofSeconds(5));
     retention = general.optString("maximum_spend_logs_retention_period").map(s -> {
@@ -63,27 +75,57 @@ public final class KeysModule implements AutoCloseable {
         throw new ConfigException("general_settings.maximum_spend_logs_retention_period: " + e.getMessage());
       }
     }).orElse(null);
-    Path journalDir = Path.of(general.optString("spend_journal_dir").or(() -> config.env().get("TOLLGATE_SPEND_JOURNAL_DIR"))
+    journalDir = Path.of(general.optString("spend_journal_dir").or(() -> config.env().get("TOLLGATE_SPEND_JOURNAL_DIR"))
         .orElse("./tollgate-spend-journal"));
+    storeModelsInDb = general.bool("store_model_in_db", false) || config.env().flag("STORE_MODEL_IN_DB");
+    String salt = config.env().get("LITELLM_SALT_KEY").or(() -> general.optString("master_key"))
+        .or(() -> config.env().get("LITELLM_MASTER_KEY")).orElse("");
     db = Database.open(config);
-    EntityStore entities = new EntityStore(db);
+    entities = new EntityStore(db);
     spendStore = new SpendStore(db);
+    models = new ModelStore(db, new SecretBox(salt));
     accounts = new Accounts(entities, clock);
     prices = Prices.bundled();
     migrateAndLoad();
-    writer = new SpendWriter(journalDir, spendStore, batch, accounts.databaseMonitor(), accounts::written);
-    authenticator = new VirtualKeyAuthenticator(master, accounts, clock);
-    enforcement = new Enforcement(accounts, prices, writer, router, clock);
-    admin = new AdminRoutes(entities, accounts, clock, new SpendAdmin(spendStore, prices, router, 0));
-    maintenance = Thread.ofPlatform().name("tollgate-accounts-refresh").daemon().start(this::maintain);
   }
 
-  public static KeysModule start(GatewayConfig config, Router router, MasterKeyAuthenticator master) {
+  /** Opens the database and applies the migrations (a database that is down is retried in the background). */
+  public static KeysModule open(GatewayConfig config) {
+    return new KeysModule(config);
+  }
+
+  /** Models added through /model/new, to serve beside config.yaml's; those sealed under another salt key are reported and left out. */
+  public List<Deployment> storedDeployments() {
+    if (!storeModelsInDb || !migrated) {
+      return List.of();
+    }
     try {
-      return new KeysModule(config, router, master);
+      List<ModelStore.StoredModel> stored = models.all();
+      long unreadable = stored.stream().filter(m -> m.litellmParams() == null).count();
+      if (unreadable > 0) {
+        log.error("{}", ModelAdmin.saltMessage((int) unreadable));
+      }
+      return ModelAdmin.deployments(stored, config.env());
+    } catch (Exception e) {
+      log.error("models stored in the database are not served: {}", e.getMessage());
+      return List.of();
+    }
+  }
+
+  /** Starts accounting for a router: spend writer (replaying the journal), enforcement, admin routes, refresh. */
+  public KeysModule start(Router router, MasterKeyAuthenticator master) {
+    try {
+      writer = new SpendWriter(journalDir, spendStore, batch, accounts.databaseMonitor(), accounts::written);
     } catch (IOException e) {
+      close();
       throw new ConfigException("spend journal: " + e.getMessage() + " (set general_settings.spend_journal_dir to a writable folder)");
     }
+    authenticator = new VirtualKeyAuthenticator(master, accounts, clock);
+    enforcement = new Enforcement(accounts, prices, writer, router, clock);
+    admin = new AdminRoutes(entities, accounts, clock, new SpendAdmin(spendStore, prices, router, 0),
+        new ModelAdmin(models, router, prices, config.env(), storeModelsInDb, clock));
+    maintenance = Thread.ofPlatform().name("tollgate-accounts-refresh").daemon().start(this::maintain);
+    return this;
   }
 
   private void migrateAndLoad() {
@@ -187,8 +229,12 @@ public final class KeysModule implements AutoCloseable {
   @Override
   public void close() {
     running = false;
-    maintenance.interrupt();
-    writer.close();
+    if (maintenance != null) {
+      maintenance.interrupt();
+    }
+    if (writer != null) {
+      writer.close();
+    }
     db.close();
   }
 }

@@ -346,15 +346,11 @@ public final class Enforcement implements Interceptor {
   }
 
   private double worstCase(ProxyCall call) {
-    Deployment d = router.group(call.modelGroup).flatMap(g -> g.stream().findFirst()).orElse(null);
-    if (d == null) {
-      return 0;
-    }
+    long prompt = (long) Math.ceil(TokenEstimate.ofRequest(call.body) * PROMPT_MARGIN);
     double worst = 0;
     // a group's deployments may differ in price: reserve for the dearest
-    for (Deployment each : router.group(call.modelGroup).orElse(List.of())) {
-      Prices.Price p = prices.of(each);
-      long prompt = (long) Math.ceil(TokenEstimate.ofRequest(call.body) * PROMPT_MARGIN);
+    for (Deployment d : router.group(call.modelGroup).orElse(List.of())) {
+      Prices.Price p = prices.of(d);
       long out = call.endpoint == Endpoint.EMBEDDINGS ? 0 : maxOutput(call.body, p);
       worst = Math.max(worst, prompt * p.input() + out * Math.max(p.output(), p.reasoning()));
     }
