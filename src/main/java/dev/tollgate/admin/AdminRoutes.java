@@ -253,8 +253,7 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
   private JsonNode blockKey(Req r, boolean blocked) throws SQLException {
     Fields.of("key", STRING).check(r.body());
     Entity e = findKey(r.param("key"));
-    Entity u = new Entity(e.kind(), e.id(), e.alias(), e.userId(), e.teamId(), e.spend(), e.budgetResetAt(), blocked, e.expires(),
-        e.settings(), e.createdAt(), clock.millis());
+    Entity u = e.withBlocked(blocked, clock.millis());
     save(u);
     return keyView(u);
   }
@@ -363,8 +362,7 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     ArrayNode out = Json.MAPPER.createArrayNode();
     for (String id : ids) {
       Entity e = find(k.kind(), id);
-      Entity u = new Entity(e.kind(), e.id(), e.alias(), e.userId(), e.teamId(), e.spend(), e.budgetResetAt(), blocked, e.expires(),
-          e.settings(), e.createdAt(), clock.millis());
+      Entity u = e.withBlocked(blocked, clock.millis());
       save(u);
       out.add(view(k, u));
     }
@@ -395,8 +393,7 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
       entry.set("user_email", m.get("user_email"));
       list.add(entry);
     }
-    Entity u = new Entity(team.kind(), team.id(), team.alias(), null, null, team.spend(), team.budgetResetAt(), team.blocked(),
-        team.expires(), settings, team.createdAt(), clock.millis());
+    Entity u = team.withSettings(settings, clock.millis());
     save(u);
     return view(TEAM, u);
   }
@@ -414,8 +411,7 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
       }
     });
     settings.set("members_with_roles", kept);
-    Entity u = new Entity(team.kind(), team.id(), team.alias(), null, null, team.spend(), team.budgetResetAt(), team.blocked(),
-        team.expires(), settings, team.createdAt(), clock.millis());
+    Entity u = team.withSettings(settings, clock.millis());
     save(u);
     return view(TEAM, u);
   }

@@ -88,6 +88,9 @@ public final class Enforcement implements Interceptor {
         RateWindows.Limit l = limits.get((Integer) acquired.result()[0] - 1);
         return Future.failedFuture(rateLimited(l.subject(), (String) acquired.result()[1], Math.max(1, (60_000 - now % 60_000 + 999) / 1000)));
       }
+      if (acquired.result().length == 3) {
+        putLimitHeaders(call, limits.get(0), (long[]) acquired.result()[2]);
+      }
       double[] seeds = charges.stream().mapToDouble(c -> accounts.spent(c.kind(), c.id())).toArray();
       return sl.reserve(charges, seeds, call.callId, worst, now).transform(reserved -> {
         if (reserved.failed() || (Integer) reserved.result()[0] != 0) {

@@ -79,7 +79,11 @@ final class SharedLimits {
         redis.call('PEXPIRE', KEYS[3*i-2], 120000)
         redis.call('ZADD', KEYS[3*i], now + %d, member)
       end
-      return {0, ''}
+      local rpm1, tpm1 = tonumber(ARGV[3]), tonumber(ARGV[4])
+      local leftR, leftT = -1, -1
+      if rpm1 >= 0 then leftR = math.max(0, rpm1 - tonumber(redis.call('GET', KEYS[1]))) end
+      if tpm1 >= 0 then leftT = math.max(0, tpm1 - tonumber(redis.call('GET', KEYS[2]) or '0')) end
+      return {0, '', leftR, leftT}
       """.formatted(HOLD_MS);
 
   /** KEYS: as ACQUIRE. ARGV: member, tokens. */
@@ -181,7 +185,11 @@ final class SharedLimits {
     return redis.api().send(Command.EVAL, args.toArray(String[]::new)).timeout(EVAL_TIMEOUT_MS, TimeUnit.MILLISECONDS);
   }
 
+  /** {index of the refusing limit or 0, what was refused, and for acquire: requests and tokens left of the first limit}. */
   private static Object[] pair(Response res) {
+    if (res.size() == 4) {
+      return new Object[] {res.get(0).toInteger(), res.get(1).toString(), new long[] {res.get(2).toLong(), res.get(3).toLong()}};
+    }
     return new Object[] {res.get(0).toInteger(), res.get(1).toString()};
   }
 

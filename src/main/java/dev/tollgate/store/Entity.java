@@ -15,6 +15,14 @@ public record Entity(String kind, String id, String alias, String userId, String
   public static final String CUSTOMER = "customer";
   public static final String BUDGET = "budget";
 
+  public Entity withBlocked(boolean nowBlocked, long at) {
+    return new Entity(kind, id, alias, userId, teamId, spend, budgetResetAt, nowBlocked, expires, settings, createdAt, at);
+  }
+
+  public Entity withSettings(ObjectNode newSettings, long at) {
+    return new Entity(kind, id, alias, userId, teamId, spend, budgetResetAt, blocked, expires, newSettings, createdAt, at);
+  }
+
   public Entity withSpend(double newSpend, Long resetAt) {
     return new Entity(kind, id, alias, userId, teamId, newSpend, resetAt, blocked, expires, settings, createdAt, updatedAt);
   }

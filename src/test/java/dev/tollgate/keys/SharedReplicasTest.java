@@ -81,8 +81,13 @@ class SharedReplicasTest {
         }
         int passed = 0;
         for (int i = 0; i < 6; i++) {
-          if ((i % 2 == 0 ? a : b).post("/v1/chat/completions", CHAT, limited).statusCode() == 200) {
+          HttpResponse<String> r = (i % 2 == 0 ? a : b).post("/v1/chat/completions", CHAT, limited);
+          if (r.statusCode() == 200) {
             passed++;
+            assertThat(r.headers().firstValue("x-ratelimit-remaining-requests")).hasValue(Integer.toString(3 - passed));
+          } else {
+            assertThat(r.statusCode()).isEqualTo(429);
+            assertThat(r.headers().firstValue("retry-after")).isPresent();
           }
         }
         assertThat(passed).isEqualTo(3);
