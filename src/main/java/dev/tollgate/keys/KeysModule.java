@@ -50,6 +50,7 @@ public final class KeysModule implements AutoCloseable {
   private final ModelStore models;
   private final boolean storeModelsInDb;
   private final Duration batch;
+  private final boolean fsyncBeforeResponse;
   private final Path journalDir;
   private final Duration refreshEvery;
   private final Duration retention;
@@ -66,6 +67,7 @@ public final class KeysModule implements AutoCloseable {
     this.config = config;
     ConfigNode general = config.generalSettings();
     batch = general.optSeconds("proxy_batch_write_at").orElse(Duration.ofSeconds(10));
+    fsyncBeforeResponse = general.bool("spend_journal_fsync_before_response", true);
     refreshEvery = config.env().get("TOLLGATE_CACHE_REFRESH_SECONDS").map(s -> Duration.ofMillis((long) (Double.parseDouble(s) * 1000)))
         .orElse(Duration.ofSeconds(5));
     retention = general.optString("maximum_spend_logs_retention_period").map(s -> {
@@ -115,7 +117,7 @@ public final class KeysModule implements AutoCloseable {
   /** Starts accounting for a router: spend writer (replaying the journal), enforcement, admin routes, refresh. */
   public KeysModule start(Router router, MasterKeyAuthenticator master) {
     try {
-      writer = new SpendWriter(journalDir, spendStore, batch, accounts.databaseMonitor(), accounts::written);
+      writer = new SpendWriter(journalDir, spendStore, batch, fsyncBeforeResponse, accounts.databaseMonitor(), accounts::written);
     } catch (IOException e) {
       close();
       throw new ConfigException("spend journal: " + e.getMessage() + " (set general_settings.spend_journal_dir to a writable folder)");

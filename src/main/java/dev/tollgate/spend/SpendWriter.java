@@ -58,8 +58,16 @@ public final class SpendWriter implements AutoCloseable {
    * {@code databaseMonitor} is held around each database write and the callback, so that whoever
    * else reads spend from the database under it (the cache refresh) never sees half of a change.
    */
-  public SpendWriter(Path journalDir, SpendStore store, Duration batchInterval, Object databaseMonitor,
+  private final boolean waitForDisk;
+
+  /**
+   * {@code waitForDisk}: whether {@link #record}'s future waits for the fsync (a response is then
+   * released only once its spend is on disk) or completes at once (the fsync follows within
+   * milliseconds; a crash in between can lose that spend).
+   */
+  public SpendWriter(Path journalDir, SpendStore store, Duration batchInterval, boolean waitForDisk, Object databaseMonitor,
       Consumer<List<SpendRow>> onLiveRowsWritten) throws IOException {
+    this.waitForDisk = waitForDisk;
     this.databaseMonitor = databaseMonitor;
     this.journal = new SpendJournal(journalDir);
     this.store = store;
@@ -81,14 +89,16 @@ public final class SpendWriter implements AutoCloseable {
   }
 
   /**
-   * Queues one request's spend; the future completes (on the caller's context) once the row is
-   * on disk in the journal, or fails if the journal cannot be written.
+   * Queues one request's spend; the future completes (on the caller's context) once a row with
+   * a cost is on disk in the journal (at once for a row that cost nothing).
    */
   public Future<Void> record(SpendRow row) {
-    Context ctx = Vertx.currentContext();
+    // a call that cost nothing has nothing to lose: its response does not wait for the disk
+    boolean wait = waitForDisk && row.spend() > 0;
+    Context ctx = wait ? Vertx.currentContext() : null;
     Promise<Void> p = Promise.promise();
     incoming.add(new Pending(row, p, ctx));
-    return p.future();
+    return wait ? p.future() : Future.succeededFuture();
   }
 
   /** Rows not yet in the database (journaled or waiting), for readiness and tests. */
@@ -120,16 +130,14 @@ public final class SpendWriter implements AutoCloseable {
           if (!journal.hasOpenSegment()) {
             segmentOpened = System.currentTimeMillis();
           }
-          IOException failure = null;
           try {
             journal.append(rows);
           } catch (IOException e) {
-            failure = e;
             log.error("spend journal could not be written ({}); spend is kept in memory only", e.getMessage());
           }
           for (Pending p : batch) {
             toDatabase.add(new Item(p.row(), true, null));
-            complete(p, failure);
+            complete(p);
           }
           batch.clear();
         }
@@ -145,8 +153,8 @@ public final class SpendWriter implements AutoCloseable {
     }
   }
 
-  private static void complete(Pending p, IOException failure) {
-    // spend that could not be journaled is still in memory and billed: the response goes out anyway
+  /** Releases the response: also when the journal failed (the spend is still in memory and billed). */
+  private static void complete(Pending p) {
     if (p.context() != null) {
       p.context().runOnContext(v -> p.durable().complete());
     } else {
