@@ -114,6 +114,7 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     post(web, s, base + "/new", r -> create(k, k.fields().check(r.body())));
     post(web, s, base + "/update", r -> update(k, k.fields().check(r.body())));
     post(web, s, base + "/delete", r -> {
+      Fields.of(deleteField, k == BUDGET ? STRING : STRINGS).check(r.body());
       List<String> ids = k == BUDGET ? List.of(required(r, "id")) : ids(r.body(), deleteField);
       for (String id : ids) {
         find(k.kind(), id);

@@ -141,6 +141,9 @@ class KeysTest {
       }
       assertThat(gw.post("/user/new", "{\"user_id\":\"u\",\"max_budget\":\"lots\"}").statusCode()).isEqualTo(400);
       assertThat(gw.post("/team/new", "{\"team_alias\":\"t\",\"tpm_limit\":-5}").statusCode()).isEqualTo(400);
+      HttpResponse<String> delete = gw.post("/user/delete", "{\"user_idz\":[\"u\"]}");
+      assertThat(delete.statusCode()).isEqualTo(400);
+      assertThat(json(delete).at("/error/param").asText()).isEqualTo("user_idz");
     }
   }
 
