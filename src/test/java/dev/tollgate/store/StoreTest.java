@@ -98,6 +98,15 @@ class StoreTest {
   }
 
   @Test
+  void theLatestVersionConstantNamesTheNewestBundledMigration() throws Exception {
+    try (var files = java.nio.file.Files.list(java.nio.file.Path.of("src/main/resources/db/migration"))) {
+      int newest = files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("V"))
+          .mapToInt(n -> Integer.parseInt(n.substring(1, n.indexOf("__")))).max().orElseThrow();
+      assertThat(Database.LATEST_VERSION).isEqualTo(newest);
+    }
+  }
+
+  @Test
   void liteLlmStyleDatabaseUrlsBecomeJdbcSettingsWithoutThePasswordInTheDescription() {
     Database.Settings s = Database.postgres("postgresql://llm:p%40ss@db.internal:5433/litellm?sslmode=disable", 7);
     assertThat(s.jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:5433/litellm?sslmode=disable");
