@@ -53,7 +53,11 @@ public final class Accounts {
   /** The budget a call would exceed. */
   public record Exceeded(Charge charge, double spent) {}
 
+  /** The ledger of one key's spend on one model ({@code model_max_budget}); id is {@code <key hash>/<model group>}. */
+  public static final String MODEL_BUDGET = "key_model";
+
   private final EntityStore store;
+  private final SpendStore spendStore;
   private final Clock clock;
   private final Map<String, Map<String, Entity>> byKind = new ConcurrentHashMap<>();
   private final Map<String, Ledger> ledgers = new ConcurrentHashMap<>();
@@ -66,8 +70,9 @@ public final class Accounts {
   /** Told when this replica started a new budget period of an entity (kind, id). */
   private volatile java.util.function.BiConsumer<String, String> resetListener = (k, i) -> { };
 
-  public Accounts(EntityStore store, Clock clock) {
+  public Accounts(EntityStore store, SpendStore spendStore, Clock clock) {
     this.store = store;
+    this.spendStore = spendStore;
     this.clock = clock;
     for (String k : List.of(Entity.KEY, Entity.USER, Entity.TEAM, Entity.CUSTOMER, Entity.BUDGET)) {
       byKind.put(k, new ConcurrentHashMap<>());
@@ -174,7 +179,44 @@ public final class Accounts {
       tombstones.values().removeIf(t -> t < started - 60_000);
       loaded = true;
       resetEndedBudgets(snapshot, started);
+      loadModelBudgets(snapshot, started);
     }
+  }
+
+  /**
+   * Spend of each key on each model with a {@code model_max_budget}, within its {@code
+   * time_period} (whole days, from the daily aggregates; the whole month kept there without one).
+   */
+  private void loadModelBudgets(List<Entity> snapshot, long now) throws SQLException {
+    List<Entity> keys = snapshot.stream().filter(e -> e.kind().equals(Entity.KEY) && e.settings().has("model_max_budget")).toList();
+    if (keys.isEmpty()) {
+      return;
+    }
+    java.time.LocalDate today = java.time.Instant.ofEpochMilli(now).atOffset(java.time.ZoneOffset.UTC).toLocalDate();
+    List<SpendStore.Total> days = spendStore.keyModelDays(keys.stream().map(Entity::id).toList(), today.minusDays(31).toString());
+    for (Entity key : keys) {
+      key.settings().get("model_max_budget").fields().forEachRemaining(m -> {
+        String period = m.getValue().path("time_period").asText(null);
+        String from = period == null ? today.minusDays(31).toString() : periodStart(period, today).toString();
+        double spent = days.stream().filter(t -> t.id().equals(key.id()) && t.model().equals(m.getKey()) && t.day().compareTo(from) >= 0)
+            .mapToDouble(SpendStore.Total::spend).sum();
+        synchronized (this) {
+          ledgers.computeIfAbsent(ledgerKey(MODEL_BUDGET, key.id() + "/" + m.getKey()), x -> new Ledger()).db = spent;
+        }
+      });
+    }
+  }
+
+  /** The first day of the budget period that contains {@code today}, aligned as {@link BudgetPeriods} aligns resets. */
+  static java.time.LocalDate periodStart(String period, java.time.LocalDate today) {
+    java.time.Duration d = BudgetPeriods.parse(period);
+    if (d.equals(java.time.Duration.ofDays(7))) {
+      return today.with(java.time.temporal.TemporalAdjusters.previousOrSame(java.time.DayOfWeek.MONDAY));
+    }
+    if (d.equals(java.time.Duration.ofDays(30)) || period.trim().endsWith("mo")) {
+      return today.withDayOfMonth(1);
+    }
+    return today.minusDays(Math.max(0, d.toDays() - 1));
   }
 
   private void resetEndedBudgets(List<Entity> snapshot, long now) throws SQLException {
@@ -249,6 +291,11 @@ public final class Accounts {
   /** Rows settled here are now in the database: move their spend from pending to db. */
   public synchronized void written(List<SpendRow> rows) {
     for (SpendRow r : rows) {
+      Ledger perModel = ledgers.get(ledgerKey(MODEL_BUDGET, r.apiKey() + "/" + r.modelGroup()));
+      if (perModel != null) {
+        perModel.pending -= r.spend();
+        perModel.db += r.spend();
+      }
       for (String[] owner : SpendStore.owners(r)) {
         if (owner[1] != null) {
           Ledger l = ledgers.computeIfAbsent(ledgerKey(owner[0], owner[1]), x -> new Ledger());

@@ -86,7 +86,7 @@ public final class KeysModule implements AutoCloseable {
     entities = new EntityStore(db);
     spendStore = new SpendStore(db);
     models = new ModelStore(db, new SecretBox(salt));
-    accounts = new Accounts(entities, clock);
+    accounts = new Accounts(entities, spendStore, clock);
     prices = Prices.bundled();
     migrateAndLoad();
   }

@@ -36,8 +36,7 @@ public final class Enforcement implements Interceptor {
   /** Prompt estimates are rough (four characters a token): reserve with a margin. */
   private static final double PROMPT_MARGIN = 1.25;
   private static final long DEFAULT_MAX_OUTPUT = 4096;
-  /** The ledger of one key's spend on one model ({@code model_max_budget}). */
-  static final String MODEL_BUDGET = "key_model";
+  private static final String MODEL_BUDGET = Accounts.MODEL_BUDGET;
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Enforcement.class);
 
   private final Accounts accounts;
@@ -329,7 +328,7 @@ public final class Enforcement implements Interceptor {
     }
     JsonNode modelBudget = o.key() == null ? null : o.key().settings().path("model_max_budget").get(modelGroup);
     if (modelBudget != null && modelBudget.hasNonNull("budget_limit")) {
-      // spend of this key on this model, counted by this replica since it started (shared in Redis when configured)
+      // spend of this key on this model within time_period (from the daily aggregates; shared in Redis when configured)
       out.add(new Accounts.Charge(MODEL_BUDGET, o.keyHash() + "/" + modelGroup, modelBudget.get("budget_limit").asDouble()));
     }
     return out;

@@ -211,6 +211,30 @@ public final class SpendStore {
     });
   }
 
+  /** Spend of keys per model group and day since {@code fromDay}: (key hash, model group, day) → spend. */
+  public List<Total> keyModelDays(List<String> keyHashes, String fromDay) throws SQLException {
+    if (keyHashes.isEmpty()) {
+      return List.of();
+    }
+    String marks = String.join(",", java.util.Collections.nCopies(keyHashes.size(), "?"));
+    return db.call(c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT day, id, model, spend FROM tg_daily_spend WHERE kind = 'key' AND day >= ? AND id IN ("
+          + marks + ")")) {
+        ps.setString(1, fromDay);
+        for (int i = 0; i < keyHashes.size(); i++) {
+          ps.setString(i + 2, keyHashes.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          List<Total> out = new ArrayList<>();
+          while (rs.next()) {
+            out.add(new Total(rs.getString(1), rs.getString(2), rs.getString(3), rs.getDouble(4), 0, 0, 0));
+          }
+          return out;
+        }
+      }
+    });
+  }
+
   /** Deletes spend logs that started before {@code cutoffMs}, {@code batch} rows per statement; returns how many. */
   public long deleteBefore(long cutoffMs, int batch) throws SQLException {
     long total = 0;

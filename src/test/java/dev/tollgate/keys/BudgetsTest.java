@@ -88,6 +88,25 @@ class BudgetsTest {
 
   @ParameterizedTest
   @EnumSource(Backend.class)
+  void aModelBudgetOfAKeyHoldsAcrossARestart(Backend backend) throws Exception {
+    try (TestDatabase db = TestDatabase.create(backend)) {
+      String key;
+      try (TestGateway gw = start(db)) {
+        key = KeysTest.generate(gw, "{\"model_max_budget\":{\"priced\":{\"budget_limit\":0.03,\"time_period\":\"1d\"}}}");
+        assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).isEqualTo(200);
+        assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).isEqualTo(400);
+      }
+      try (TestGateway gw = start(db)) {
+        HttpResponse<String> r = gw.post("/v1/chat/completions", CHAT, key);
+        assertThat(r.statusCode()).as("0.02 of 0.03 spent today, read back from the daily totals").isEqualTo(400);
+        assertThat(json(r).at("/error/message").asText()).contains("key on model priced");
+        assertThat(gw.post("/v1/chat/completions", CHAT.replace("priced", "other"), key).statusCode()).isEqualTo(200);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
   void aBudgetPeriodResetsAndStreamedCallsAreSettledToTheirRealCost(Backend backend) throws Exception {
     try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = start(db)) {
       String key = KeysTest.generate(gw, "{\"max_budget\":0.03,\"budget_duration\":\"2s\"}");
