@@ -2,7 +2,10 @@ package dev.tollgate.limits;
 
 import dev.tollgate.keys.Accounts;
 import dev.tollgate.redis.SharedRedis;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
@@ -182,7 +185,15 @@ final class SharedLimits {
    * at all (or is known down) makes the call fall back to this replica's own state.
    */
   private Future<Response> eval(List<String> args) {
-    return redis.api().send(Command.EVAL, args.toArray(String[]::new)).timeout(EVAL_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    Future<Response> f = redis.api().send(Command.EVAL, args.toArray(String[]::new)).timeout(EVAL_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    Context caller = Vertx.currentContext();
+    if (caller == null) {
+      return f;
+    }
+    // back on the call's own event loop: a ProxyCall is confined to one
+    Promise<Response> p = Promise.promise();
+    f.onComplete(ar -> caller.runOnContext(v -> p.handle(ar)));
+    return p.future();
   }
 
   /** {index of the refusing limit or 0, what was refused, and for acquire: requests and tokens left of the first limit}. */

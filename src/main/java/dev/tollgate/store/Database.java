@@ -9,7 +9,10 @@ import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -180,6 +183,22 @@ public final class Database implements AutoCloseable {
 
   /** Migrates up to a version ("latest" for all): tests use it to start from an older schema. */
   void migrate(String target) {
+    if (postgres()) {
+      flyway(target); // Flyway holds a PostgreSQL advisory lock while it migrates
+      return;
+    }
+    // Flyway has no lock on SQLite: replicas sharing the file take turns through a lock file
+    Path lockFile = Path.of(settings.jdbcUrl().substring("jdbc:sqlite:".length()) + ".migrate-lock");
+    synchronized (Database.class) {
+      try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock ignored = ch.lock()) {
+        flyway(target);
+      } catch (java.io.IOException e) {
+        throw new MigrationException("database " + description() + ": migration lock " + lockFile + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private void flyway(String target) {
     try {
       var result = Flyway.configure(Database.class.getClassLoader())
           .dataSource(pool)
