@@ -229,12 +229,10 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     int size = Math.min(intParam(r, "size", 10), 100);
     String user = r.param("user_id");
     String team = r.param("team_id");
-    List<Entity> keys = store.list(Entity.KEY, user, team, (page - 1) * size, size);
     String alias = r.param("key_alias");
-    if (alias != null) {
-      keys = keys.stream().filter(k -> alias.equals(k.alias())).toList();
-    }
-    long total = store.count(Entity.KEY, user, team);
+    List<Entity> keys = alias != null ? store.byAlias(Entity.KEY, alias).stream().toList()
+        : store.list(Entity.KEY, user, team, (page - 1) * size, size);
+    long total = alias != null ? keys.size() : store.count(Entity.KEY, user, team);
     ObjectNode out = Json.object();
     ArrayNode arr = out.putArray("keys");
     boolean full = "true".equalsIgnoreCase(r.param("return_full_object"));

@@ -113,6 +113,8 @@ class KeysTest {
       assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).as("old key works during the grace period").isEqualTo(200);
 
       assertThat(json(gw.get("/key/list")).get("total_count").asInt()).isEqualTo(2);
+      assertThat(json(gw.get("/key/list?key_alias=svc")).get("keys")).singleElement()
+          .satisfies(k -> assertThat(k.asText()).isEqualTo(regenerated.get("token_id").asText()));
       assertThat(gw.post("/key/delete", "{\"keys\":[\"" + newKey + "\"]}").statusCode()).isEqualTo(200);
       assertThat(gw.post("/v1/chat/completions", CHAT, newKey).statusCode()).isEqualTo(401);
 
