@@ -11,6 +11,7 @@ import dev.tollgate.ingress.gemini.GeminiIngress;
 import dev.tollgate.json.Json;
 import dev.tollgate.messages.MessagesRoutes;
 import dev.tollgate.passthrough.PassThroughRoutes;
+import dev.tollgate.keys.KeysModule;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
 import dev.tollgate.redis.SharedRedis;
@@ -53,9 +54,12 @@ public final class Gateway {
    */
   public static Gateway start(GatewayConfig config, String host, int port, boolean detailedDebug) {
     long t0 = System.nanoTime();
-    List<Deployment> deployments = Deployments.fromConfig(config);
+    List<Deployment> deployments = new ArrayList<>(Deployments.fromConfig(config));
     ServerSettings settings = ServerSettings.from(config, host, port, detailedDebug);
     MasterKeyAuthenticator auth = masterKey(config);
+    // virtual keys, budgets, rate limits and spend (SQLite by default, PostgreSQL with DATABASE_URL)
+    KeysModule keys = KeysModule.open(config);
+    deployments.addAll(keys.storedDeployments());
     Router router = Router.fromConfig(config, deployments);
     ResponseCache cache = ResponseCache.fromConfig(config);
     // The request path after authentication, in order; routing and the provider call come last.
@@ -73,9 +77,14 @@ public final class Gateway {
     redis.ifPresent(r -> router.share(vertx, r));
     resources.addAll(redis.stream().toList());
     resources.add(router);
+    resources.add(keys.start(router, auth));
+    redis.ifPresent(r -> keys.useRedis(vertx, r));
+    // limits and budgets before the cache: a cached answer is still a call the key makes
+    interceptors.add(keys.enforcement());
+    routes.add(keys.routes());
     cache.start(vertx, redis, interceptors, routes, resources);
-    GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, auth, List.copyOf(interceptors),
-        Gateway::readinessDetails, UpstreamClientOptions.fromEnvironment(config.env()), List.copyOf(routes));
+    GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, keys.authenticator(), List.copyOf(interceptors),
+        () -> readinessDetails(keys), UpstreamClientOptions.fromEnvironment(config.env()), List.copyOf(routes));
 
     for (String ignored : config.ignoredSettings()) {
       log.warn("config: {} is not implemented by Tollgate yet and is ignored", ignored);
@@ -132,8 +141,8 @@ public final class Gateway {
     return new MasterKeyAuthenticator(key, open);
   }
 
-  private static ObjectNode readinessDetails() {
-    ObjectNode details = Json.object().put("db", "Not connected");
+  private static ObjectNode readinessDetails(KeysModule keys) {
+    ObjectNode details = Json.object().put("db", keys.databaseState());
     details.putNull("cache");
     details.putArray("success_callbacks");
     return details;

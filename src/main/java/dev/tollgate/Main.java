@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "tollgate", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
     description = "An OpenAI-compatible LLM gateway (a drop-in replacement for the LiteLLM proxy).",
-    subcommands = {Main.HealthCommand.class})
+    subcommands = {Main.HealthCommand.class, Main.MigrateCommand.class})
 public final class Main implements Callable<Integer> {
   @Option(names = "--config", description = "LiteLLM-style config.yaml (without it: no models, still serves health)")
   Path config;
@@ -49,7 +49,7 @@ public final class Main implements Callable<Integer> {
 
   private static boolean isServing(String[] args) {
     for (String a : args) {
-      if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version") || a.equals("health")) {
+      if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version") || a.equals("health") || a.equals("migrate")) {
         return false;
       }
     }
@@ -138,6 +138,30 @@ public final class Main implements Callable<Integer> {
       // reported below
     }
     throw new ConfigException("PORT: \"" + v + "\" is not valid (expected a port number, 0-65535)");
+  }
+
+  /** {@code tollgate migrate}: applies the database migrations and exits (non-zero, one line, on failure). */
+  @Command(name = "migrate", description = "apply the database migrations (SQLite file or DATABASE_URL) and exit")
+  static final class MigrateCommand implements Callable<Integer> {
+    @Option(names = "--config", description = "config.yaml (for general_settings.database_url / database_path)")
+    Path config;
+
+    @Override
+    public Integer call() {
+      Environment env = Environment.system();
+      Logging.configure(env, false);
+      try {
+        GatewayConfig cfg = config == null ? GatewayConfig.empty(env) : ConfigLoader.load(config, env);
+        try (dev.tollgate.store.Database db = dev.tollgate.store.Database.open(cfg)) {
+          db.migrate();
+          System.out.println("database " + db.description() + ": schema is current");
+        }
+        return 0;
+      } catch (RuntimeException e) {
+        System.err.println("migrate failed: " + e.getMessage());
+        return 1;
+      }
+    }
   }
 
   static final class VersionProvider implements CommandLine.IVersionProvider {

@@ -127,6 +127,11 @@ public final class SharedRedis implements AutoCloseable {
     return timed(command.get()).onFailure(this::trip);
   }
 
+  /** A connection of its own (for SUBSCRIBE), outside the command timeout and the circuit breaker. */
+  public Future<io.vertx.redis.client.RedisConnection> connect() {
+    return client.connect();
+  }
+
   public Future<Response> ping() {
     return send(Request.cmd(Command.PING));
   }

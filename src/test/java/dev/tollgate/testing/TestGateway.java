@@ -18,9 +18,11 @@ public final class TestGateway implements AutoCloseable {
   private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private final Gateway gateway;
+  private final java.nio.file.Path tempDir;
 
-  private TestGateway(Gateway gateway) {
+  private TestGateway(Gateway gateway, java.nio.file.Path tempDir) {
     this.gateway = gateway;
+    this.tempDir = tempDir;
   }
 
   /** Starts with the YAML as config.yaml; the master key is {@link #MASTER_KEY} unless the YAML sets one. */
@@ -31,17 +33,19 @@ public final class TestGateway implements AutoCloseable {
   public static TestGateway start(String yaml, Map<String, String> env) {
     Map<String, String> vars = new HashMap<>(env);
     vars.putIfAbsent("LITELLM_MASTER_KEY", MASTER_KEY);
-    GatewayConfig config = ConfigLoader.fromYaml(yaml, "test config", new Environment(vars));
-    // a concrete free port: the gateway's extra event loops share the first one's port, which port 0 cannot name
-    return new TestGateway(Gateway.start(config, "127.0.0.1", freePort(), false));
-  }
-
-  private static int freePort() {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new AssertionError("no free port", e);
+    java.nio.file.Path dir = null;
+    if (!vars.containsKey("DATABASE_URL") && !vars.containsKey("TOLLGATE_DB_PATH")) {
+      // a database and spend journal of its own, not ./tollgate.db of the working directory
+      try {
+        dir = java.nio.file.Files.createTempDirectory("tollgate-test");
+        vars.put("TOLLGATE_DB_PATH", dir.resolve("tollgate.db").toString());
+        vars.putIfAbsent("TOLLGATE_SPEND_JOURNAL_DIR", dir.resolve("journal").toString());
+      } catch (java.io.IOException e) {
+        throw new AssertionError(e);
+      }
     }
+    GatewayConfig config = ConfigLoader.fromYaml(yaml, "test config", new Environment(vars));
+    return new TestGateway(Gateway.start(config, "127.0.0.1", 0, false), dir);
   }
 
   public int port() {
@@ -84,6 +88,18 @@ public final class TestGateway implements AutoCloseable {
     return send(b.build());
   }
 
+  /** Like {@link #send} but null when the server does not answer (e.g. still starting). */
+  public static HttpResponse<String> send0(HttpRequest request) {
+    try {
+      return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (java.io.IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
   public static HttpResponse<String> send(HttpRequest request) {
     try {
       return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
@@ -95,5 +111,12 @@ public final class TestGateway implements AutoCloseable {
   @Override
   public void close() {
     gateway.stop(Duration.ofSeconds(2));
+    if (tempDir != null) {
+      try (var files = java.nio.file.Files.walk(tempDir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (java.io.IOException ignored) {
+        // a temporary folder left behind is harmless
+      }
+    }
   }
 }

@@ -1,0 +1,58 @@
+package dev.tollgate.keys;
+
+import dev.tollgate.auth.ApiKeys;
+import dev.tollgate.auth.Authenticator;
+import dev.tollgate.auth.MasterKeyAuthenticator;
+import dev.tollgate.auth.Principal;
+import dev.tollgate.store.Entity;
+import io.vertx.core.MultiMap;
+import java.time.Clock;
+
+/**
+ * The master key, then virtual keys from the in-memory {@link Accounts} (no database call). A key
+ * the cache does not know while the database is unreachable (or not loaded yet) gets 503, not a
+ * false 401: it may well exist.
+ */
+public final class VirtualKeyAuthenticator implements Authenticator {
+  static final String DB_UNAVAILABLE = "This API key cannot be checked right now: the gateway's database is unreachable and "
+      + "the key is not in its cache. Keys used recently keep working; try again when the database is back.";
+
+  private final MasterKeyAuthenticator master;
+  private final Accounts accounts;
+  private final Clock clock;
+
+  public VirtualKeyAuthenticator(MasterKeyAuthenticator master, Accounts accounts, Clock clock) {
+    this.master = master;
+    this.accounts = accounts;
+    this.clock = clock;
+  }
+
+  @Override
+  public Result authenticate(String presentedKey, MultiMap headers) {
+    Result byMaster = master.authenticate(presentedKey, headers);
+    if (byMaster instanceof Result.Allowed || !master.hasMasterKey() || presentedKey == null || presentedKey.isEmpty()) {
+      return byMaster;
+    }
+    String hash = ApiKeys.sha256Hex(presentedKey);
+    Entity key = accounts.get(Entity.KEY, hash);
+    if (key == null) {
+      if (!accounts.loaded() || !accounts.databaseReachable()) {
+        return new Result.Denied(503, DB_UNAVAILABLE);
+      }
+      return byMaster;
+    }
+    if (key.blocked()) {
+      return new Result.Denied(401, "Authentication error: this key is blocked. Unblock it with /key/unblock.");
+    }
+    if (key.expires() != null && key.expires() <= clock.millis()) {
+      return new Result.Denied(401, "Authentication error: this key has expired (expires " + java.time.Instant.ofEpochMilli(key.expires()) + ").");
+    }
+    Entity team = accounts.get(Entity.TEAM, key.teamId());
+    if (team != null && team.blocked()) {
+      return new Result.Denied(401, "Authentication error: the team of this key is blocked.");
+    }
+    Entity user = accounts.get(Entity.USER, key.userId());
+    boolean admin = user != null && "proxy_admin".equals(user.settings().path("user_role").asText());
+    return new Result.Allowed(new Principal(hash, admin));
+  }
+}

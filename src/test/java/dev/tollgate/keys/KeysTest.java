@@ -1,0 +1,199 @@
+package dev.tollgate.keys;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.json.Json;
+import dev.tollgate.testing.FakeUpstream;
+import dev.tollgate.testing.TestDatabase;
+import dev.tollgate.testing.TestDatabase.Backend;
+import dev.tollgate.testing.TestGateway;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Virtual keys end to end: admin API, auth, model access, budgets under concurrency, rate limits, spend — on SQLite and PostgreSQL. */
+class KeysTest {
+  /** Every call costs exactly 0.02: 10 prompt + 10 completion tokens at 0.001 each. */
+  static final String CHAT = "{\"model\":\"priced\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+
+  FakeUpstream upstream;
+
+  @BeforeEach
+  void upstream() {
+    upstream = FakeUpstream.start().onPost("/v1/chat/completions", rc -> rc.vertx().setTimer(20, t -> rc.response()
+        .putHeader("content-type", "application/json")
+        .end("{\"id\":\"c1\",\"object\":\"chat.completion\",\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+            + "\"content\":\"ok\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":10,\"total_tokens\":20}}")));
+  }
+
+  @AfterEach
+  void stop() {
+    upstream.close();
+  }
+
+  String yaml() {
+    return """
+        model_list:
+          - model_name: priced
+            litellm_params: {model: openai/m, api_base: %s/v1, api_key: up}
+            model_info: {input_cost_per_token: 0.001, output_cost_per_token: 0.001, access_groups: [cheap]}
+          - model_name: other
+            litellm_params: {model: openai/m, api_base: %s/v1, api_key: up}
+        general_settings:
+          proxy_batch_write_at: 0.2
+        """.formatted(upstream.url(), upstream.url());
+  }
+
+  static JsonNode json(HttpResponse<String> r) {
+    try {
+      return Json.MAPPER.readTree(r.body());
+    } catch (Exception e) {
+      throw new AssertionError("not JSON: " + r.body());
+    }
+  }
+
+  static String generate(TestGateway gw, String body) {
+    HttpResponse<String> r = gw.post("/key/generate", body);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return json(r).get("key").asText();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void keysAreGeneratedStoredHashedAuthenticatedAndRestrictedToTheirModels(Backend backend) throws Exception {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      String key = generate(gw, "{\"key_alias\":\"svc\",\"models\":[\"cheap\"],\"metadata\":{\"env\":\"test\"},\"duration\":\"30d\"}");
+      assertThat(key).startsWith("sk-");
+
+      HttpResponse<String> ok = gw.post("/v1/chat/completions", CHAT, key);
+      assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+      assertThat(ok.headers().firstValue("x-litellm-response-cost")).hasValue("0.02");
+      assertThat(ok.headers().firstValue("x-litellm-key-spend")).hasValue("0.02");
+
+      HttpResponse<String> denied = gw.post("/v1/chat/completions", CHAT.replace("priced", "other"), key);
+      assertThat(denied.statusCode()).isEqualTo(401);
+      assertThat(json(denied).at("/error/message").asText()).contains("not allowed to access model");
+
+      assertThat(gw.post("/v1/chat/completions", CHAT, "sk-unknown").statusCode()).isEqualTo(401);
+      assertThat(gw.post("/key/generate", "{}", key).statusCode()).as("admin routes need the master key").isEqualTo(403);
+
+      JsonNode info = json(gw.get("/key/info?key=" + key));
+      assertThat(info.at("/info/key_alias").asText()).isEqualTo("svc");
+      assertThat(info.at("/info/spend").asDouble()).isEqualTo(0.02);
+      assertThat(info.at("/info/expires").asText()).isNotEmpty();
+
+      // only the hash is stored
+      try (var c = db.connect(); var s = c.createStatement(); var rs = s.executeQuery("SELECT id, settings FROM tg_entity")) {
+        while (rs.next()) {
+          assertThat(rs.getString(1) + rs.getString(2)).doesNotContain(key.substring(3));
+        }
+      }
+
+      assertThat(gw.post("/key/block", "{\"key\":\"" + key + "\"}").statusCode()).isEqualTo(200);
+      assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).isEqualTo(401);
+      gw.post("/key/unblock", "{\"key\":\"" + key + "\"}");
+      assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).isEqualTo(200);
+
+      JsonNode regenerated = json(gw.post("/key/regenerate", "{\"key\":\"" + key + "\",\"grace_period\":\"1h\"}"));
+      String newKey = regenerated.get("key").asText();
+      assertThat(newKey).isNotEqualTo(key);
+      assertThat(gw.post("/v1/chat/completions", CHAT, newKey).statusCode()).isEqualTo(200);
+      assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).as("old key works during the grace period").isEqualTo(200);
+
+      assertThat(json(gw.get("/key/list")).get("total_count").asInt()).isEqualTo(2);
+      assertThat(json(gw.get("/key/list?key_alias=svc")).get("keys")).singleElement()
+          .satisfies(k -> assertThat(k.asText()).isEqualTo(regenerated.get("token_id").asText()));
+      assertThat(gw.post("/key/delete", "{\"keys\":[\"" + newKey + "\"]}").statusCode()).isEqualTo(200);
+      assertThat(gw.post("/v1/chat/completions", CHAT, newKey).statusCode()).isEqualTo(401);
+
+      // spend reaches the database in batches
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (db.scalar("SELECT COUNT(*) FROM tg_spend_log") < 4 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(db.scalar("SELECT COUNT(*) FROM tg_spend_log")).as("one row per call that reached a provider").isEqualTo(4);
+      JsonNode logs = json(gw.get("/spend/logs?api_key=" + key));
+      assertThat(logs).hasSize(3);
+      assertThat(logs.get(0).get("model_group").asText()).isEqualTo("priced");
+      assertThat(json(gw.get("/global/spend")).get("spend").asDouble()).isCloseTo(0.08, org.assertj.core.data.Offset.offset(1e-9));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void adminInputIsValidatedWithTheFieldNamed(Backend backend) {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      for (var c : Map.of("{\"max_budgett\":1}", "max_budgett", "{\"max_budget\":-1}", "max_budget", "{\"duration\":\"3 weeks\"}", "duration",
+          "{\"models\":\"gpt-4o\"}", "models", "{\"rpm_limit\":1.5}", "rpm_limit", "{\"budget_duration\":\"daily\"}", "budget_duration").entrySet()) {
+        HttpResponse<String> r = gw.post("/key/generate", c.getKey());
+        assertThat(r.statusCode()).as(c.getKey()).isEqualTo(400);
+        assertThat(json(r).at("/error/param").asText()).isEqualTo(c.getValue());
+      }
+      assertThat(gw.post("/user/new", "{\"user_id\":\"u\",\"max_budget\":\"lots\"}").statusCode()).isEqualTo(400);
+      assertThat(gw.post("/team/new", "{\"team_alias\":\"t\",\"tpm_limit\":-5}").statusCode()).isEqualTo(400);
+      HttpResponse<String> delete = gw.post("/user/delete", "{\"user_idz\":[\"u\"]}");
+      assertThat(delete.statusCode()).isEqualTo(400);
+      assertThat(json(delete).at("/error/param").asText()).isEqualTo("user_idz");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void twoHundredConcurrentCallsAgainstABudgetForFiftyNeverOvershoot(Backend backend) throws Exception {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      String key = generate(gw, "{\"max_budget\":1.0}");
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        calls.add(client.sendAsync(HttpRequest.newBuilder(URI.create(gw.url() + "/v1/chat/completions"))
+            .header("authorization", "Bearer " + key).header("content-type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(CHAT)).build(), HttpResponse.BodyHandlers.ofString()));
+      }
+      AtomicInteger ok = new AtomicInteger();
+      double billed = 0;
+      for (var f : calls) {
+        HttpResponse<String> r = f.get();
+        if (r.statusCode() == 200) {
+          ok.incrementAndGet();
+          billed += Double.parseDouble(r.headers().firstValue("x-litellm-response-cost").orElseThrow());
+        } else {
+          assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+          assertThat(json(r).at("/error/type").asText()).isEqualTo("budget_exceeded");
+        }
+      }
+      assertThat(ok.get()).isEqualTo(50);
+      assertThat(billed).isLessThanOrEqualTo(1.0 + 1e-9);
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (db.scalar("SELECT COUNT(*) FROM tg_spend_log") < ok.get() && System.currentTimeMillis() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(db.scalar("SELECT spend FROM tg_entity WHERE kind = 'key'")).isCloseTo(billed, org.assertj.core.data.Offset.offset(1e-9));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void rateLimitsAnswer429WithRetryAfterAndRemainingHeaders(Backend backend) {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      String key = generate(gw, "{\"rpm_limit\":2}");
+      HttpResponse<String> first = gw.post("/v1/chat/completions", CHAT, key);
+      assertThat(first.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("1");
+      assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).isEqualTo(200);
+      HttpResponse<String> third = gw.post("/v1/chat/completions", CHAT, key);
+      assertThat(third.statusCode()).isEqualTo(429);
+      assertThat(third.headers().firstValue("retry-after")).isPresent();
+    }
+  }
+}
