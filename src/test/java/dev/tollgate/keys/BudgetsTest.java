@@ -82,7 +82,9 @@ class BudgetsTest {
       String modelKey = KeysTest.generate(gw, "{\"model_max_budget\":{\"priced\":{\"budget_limit\":0.02}}}");
       assertThat(gw.post("/v1/chat/completions", CHAT, modelKey).statusCode()).isEqualTo(200);
       assertThat(gw.post("/v1/chat/completions", CHAT, modelKey).statusCode()).isEqualTo(400);
-      assertThat(gw.post("/v1/chat/completions", CHAT.replace("priced", "streamed"), modelKey).statusCode()).isEqualTo(200);
+      // the budget is per model: another model still answers (its upstream only streams)
+      String otherModel = CHAT.replace("priced", "streamed").replace("{\"model\"", "{\"stream\":true,\"model\"");
+      assertThat(gw.post("/v1/chat/completions", otherModel, modelKey).statusCode()).isEqualTo(200);
     }
   }
 
