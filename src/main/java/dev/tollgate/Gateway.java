@@ -7,6 +7,7 @@ import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
 import dev.tollgate.json.Json;
+import dev.tollgate.observe.Observability;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
 import dev.tollgate.router.Router;
@@ -57,6 +58,11 @@ public final class Gateway {
     List<GatewayVerticle.RouteContributor> routes = new ArrayList<>();
     // Closed, in reverse order, after the HTTP servers drained (pools, clients, spend writers).
     List<AutoCloseable> resources = new ArrayList<>();
+    // Metrics, traces, logs, health: first in the chain, so it sees every call, refused ones too.
+    Observability observe = Observability.create(config, deployments, detailedDebug);
+    resources.add(observe);
+    interceptors.addAll(observe.interceptors());
+    routes.add(observe.routes());
     GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, auth, List.copyOf(interceptors),
         Gateway::readinessDetails, UpstreamClientOptions.fromEnvironment(config.env()), List.copyOf(routes));
 
@@ -68,15 +74,22 @@ public final class Gateway {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
     List<GatewayVerticle> servers = new ArrayList<>();
     try {
-      GatewayVerticle first = new GatewayVerticle(shared, port);
+      // Vert.x shares one listening socket among the servers of one port; for a random port that
+      // takes a negative port number (0 would give every event loop its own random port)
+      int listenPort = port == 0 ? -1 : port;
+      GatewayVerticle first = new GatewayVerticle(shared, listenPort);
       await(vertx.deployVerticle(first));
       servers.add(first);
       int actualPort = first.actualPort();
       for (int i = 1; i < loops; i++) {
-        GatewayVerticle v = new GatewayVerticle(shared, actualPort);
+        GatewayVerticle v = new GatewayVerticle(shared, listenPort);
         await(vertx.deployVerticle(v));
         servers.add(v);
+        if (v.actualPort() != actualPort) {
+          throw new IllegalStateException("event loop " + i + " listens on port " + v.actualPort() + ", not " + actualPort);
+        }
       }
+      observe.started(vertx, host, Gateway::readinessDetails, shared.upstreamOptions());
       Gateway gateway = new Gateway(vertx, servers, actualPort, settings, resources);
       log.info("Tollgate {} ready on http://{}:{} in {} ms, serving {} model(s){}", Version.VERSION, host, actualPort,
           (System.nanoTime() - t0) / 1_000_000, router.modelNames().size(),
