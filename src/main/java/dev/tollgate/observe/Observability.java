@@ -7,7 +7,12 @@ import dev.tollgate.observe.health.BackgroundHealthChecks;
 import dev.tollgate.observe.health.HealthApp;
 import dev.tollgate.observe.metrics.GatewayMetrics;
 import dev.tollgate.observe.metrics.HttpServerMetrics;
+import dev.tollgate.observe.logs.DetailedDebugInterceptor;
+import dev.tollgate.observe.logs.GatewayEncoder;
+import dev.tollgate.observe.logs.Secrets;
 import dev.tollgate.observe.metrics.MetricsInterceptor;
+import dev.tollgate.observe.tracing.Tracing;
+import dev.tollgate.observe.tracing.TracingInterceptor;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.UpstreamHttp;
 import dev.tollgate.server.GatewayVerticle;
@@ -38,9 +43,12 @@ public final class Observability implements AutoCloseable {
   private volatile BackgroundHealthChecks backgroundChecks;
   private HealthApp healthApp;
 
-  private Observability(ObserveSettings settings, List<Deployment> deployments) {
+  private Observability(ObserveSettings settings, List<Deployment> deployments, GatewayConfig config) {
     this.settings = settings;
     this.deployments = deployments;
+    GatewayEncoder.useJson(settings.jsonLogs());
+    config.generalSettings().optString("master_key").or(() -> config.env().get("LITELLM_MASTER_KEY")).ifPresent(Secrets::register);
+    deployments.forEach(d -> Secrets.register(d.apiKey()));
     if (settings.prometheus()) {
       metrics = new GatewayMetrics(settings, deployments, httpMetrics::inFlight);
       httpMetrics.registerInto(metrics.registry());
@@ -50,11 +58,21 @@ public final class Observability implements AutoCloseable {
     } else {
       metrics = null;
     }
+    if (settings.otel()) {
+      Tracing tracing = Tracing.fromEnvironment(config.env());
+      closeables.add(tracing);
+      TracingInterceptor ti = new TracingInterceptor(tracing.tracer(), settings.turnOffMessageLogging());
+      interceptors.add(ti);
+      closeables.add(UpstreamHttp.addObserver(ti));
+    }
+    if (settings.detailedDebug()) {
+      interceptors.add(new DetailedDebugInterceptor(settings.turnOffMessageLogging()));
+    }
   }
 
   /** Reads the settings; throws ConfigException with the YAML path when one is wrong. */
   public static Observability create(GatewayConfig config, List<Deployment> deployments, boolean detailedDebug) {
-    return new Observability(ObserveSettings.from(config, detailedDebug), deployments);
+    return new Observability(ObserveSettings.from(config, detailedDebug), deployments, config);
   }
 
   public ObserveSettings settings() {
