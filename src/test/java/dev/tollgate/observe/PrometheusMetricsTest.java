@@ -169,8 +169,8 @@ class PrometheusMetricsTest {
     }
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    // promtool exits 1 for lint hints too (e.g. "counter metrics should have _total suffix"); only parse errors matter
-    assertThat(out).doesNotContain("error while linting").doesNotContain("text format parsing error");
-    assertThat(p.exitValue() == 0 || !out.isBlank()).isTrue();
+    // exit 3 is lint hints only (e.g. JVM metric names); 1 is a format the parser rejects
+    assertThat(out).doesNotContain("error while linting").doesNotContain("parsing error");
+    assertThat(p.exitValue()).as(out).isIn(0, 3);
   }
 }
