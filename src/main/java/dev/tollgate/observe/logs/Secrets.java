@@ -13,14 +13,14 @@ import java.util.regex.Pattern;
 public final class Secrets {
   private static final Set<String> KNOWN = ConcurrentHashMap.newKeySet();
   private static final Pattern KEY_SHAPED = Pattern.compile(
-      "(?i)(bearer\\s+)[A-Za-z0-9._~+/=-]{8,}|\\b(sk|gsk|xai|pk)-[A-Za-z0-9_-]{6,}|\\bAIza[A-Za-z0-9_-]{20,}");
+      "(?i)(bearer\\s+)[A-Za-z0-9._~+/=-]{8,}|\\b(sk|gsk|xai|pk)-[A-Za-z0-9_-]{4,}|\\bAIza[A-Za-z0-9_-]{20,}");
   private static final String MASK = "[REDACTED]";
 
   private Secrets() {}
 
   /** Adds a configured secret (ignored when too short to be one: masking "a" everywhere helps no one). */
   public static void register(String secret) {
-    if (secret != null && secret.length() >= 8) {
+    if (secret != null && secret.length() >= 6) {
       KNOWN.add(secret);
     }
   }
