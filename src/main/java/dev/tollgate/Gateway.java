@@ -12,6 +12,7 @@ import dev.tollgate.json.Json;
 import dev.tollgate.messages.MessagesRoutes;
 import dev.tollgate.passthrough.PassThroughRoutes;
 import dev.tollgate.keys.KeysModule;
+import dev.tollgate.observe.Observability;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
 import dev.tollgate.redis.SharedRedis;
@@ -27,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,14 +79,20 @@ public final class Gateway {
     redis.ifPresent(r -> router.share(vertx, r));
     resources.addAll(redis.stream().toList());
     resources.add(router);
+    // Metrics, traces, logs, health: first in the chain, so it sees every call, refused ones too.
+    Observability observe = Observability.create(config, deployments, detailedDebug);
+    resources.add(observe);
+    interceptors.addAll(observe.interceptors());
+    routes.add(observe.routes());
     resources.add(keys.start(router, auth));
     redis.ifPresent(r -> keys.useRedis(vertx, r));
     // limits and budgets before the cache: a cached answer is still a call the key makes
     interceptors.add(keys.enforcement());
     routes.add(keys.routes());
     cache.start(vertx, redis, interceptors, routes, resources);
+    Supplier<ObjectNode> readiness = () -> readinessDetails(keys);
     GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, keys.authenticator(), List.copyOf(interceptors),
-        () -> readinessDetails(keys), UpstreamClientOptions.fromEnvironment(config.env()), List.copyOf(routes));
+        readiness, UpstreamClientOptions.fromEnvironment(config.env()), List.copyOf(routes));
 
     for (String ignored : config.ignoredSettings()) {
       log.warn("config: {} is not implemented by Tollgate yet and is ignored", ignored);
@@ -107,6 +115,7 @@ public final class Gateway {
           throw new IllegalStateException("event loop " + i + " listens on port " + v.actualPort() + ", not " + actualPort);
         }
       }
+      observe.started(vertx, host, readiness, shared.upstreamOptions());
       Gateway gateway = new Gateway(vertx, servers, actualPort, settings, resources);
       log.info("Tollgate {} ready on http://{}:{} in {} ms, serving {} model(s){}", Version.VERSION, host, actualPort,
           (System.nanoTime() - t0) / 1_000_000, router.modelNames().size(),

@@ -2,7 +2,7 @@ package dev.tollgate;
 
 import dev.tollgate.config.Environment;
 
-/** Chooses the log level before the first logger exists: {@code LITELLM_LOG}, or DEBUG with --detailed_debug. */
+/** Chooses the log level and format before the first logger exists: {@code LITELLM_LOG}, or DEBUG with --detailed_debug; {@code JSON_LOGS}. */
 final class Logging {
   private Logging() {}
 
@@ -12,5 +12,7 @@ final class Logging {
       level = "INFO";
     }
     System.setProperty("TOLLGATE_LOG_LEVEL", level.equals("WARNING") ? "WARN" : level);
+    // JSON_LOGS before the first line; litellm_settings.json_logs is applied once the config is read
+    dev.tollgate.observe.logs.GatewayEncoder.useJson(env.flag("JSON_LOGS"));
   }
 }

@@ -11,20 +11,33 @@ import io.vertx.core.http.RequestOptions;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Sends one request to an upstream and hands the response to a {@link WireFormat}: the part
  * every provider shares (timeouts, cancellation, connection errors, error bodies, streaming).
  */
 public final class UpstreamHttp {
+  private static final List<UpstreamObserver> OBSERVERS = new CopyOnWriteArrayList<>();
+
   private UpstreamHttp() {}
+
+  /** Adds an observer of every attempt (metrics, tracing); closing the result removes it again. */
+  public static AutoCloseable addObserver(UpstreamObserver observer) {
+    OBSERVERS.add(observer);
+    return () -> OBSERVERS.remove(observer);
+  }
 
   public static Future<ProviderReply> exchange(ProviderContext ctx, UpstreamCall call, String url, MultiMap headers, Buffer body, WireFormat wire) {
     Promise<ProviderReply> reply = Promise.promise();
     if (call.cancellation().isCancelled()) {
       reply.fail(UpstreamException.of(499, "client closed the request"));
       return reply.future();
+    }
+    if (!OBSERVERS.isEmpty()) {
+      observe(call, headers, reply);
     }
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.POST)
@@ -85,6 +98,15 @@ public final class UpstreamHttp {
   private static Duration untilFirstChunk(UpstreamCall call, long startNanos) {
     Duration left = call.streamTimeout().minusNanos(System.nanoTime() - startNanos);
     return left.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : left;
+  }
+
+  private static void observe(UpstreamCall call, MultiMap headers, Promise<ProviderReply> reply) {
+    for (UpstreamObserver o : OBSERVERS) {
+      UpstreamObserver.Attempt attempt = o.attemptStarted(call, headers);
+      if (attempt != null) {
+        reply.future().onComplete(ar -> attempt.ended(ar.cause()));
+      }
+    }
   }
 
   /** Adds the headers every JSON call carries, plus the deployment's {@code extra_headers}. */

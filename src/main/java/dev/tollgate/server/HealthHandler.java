@@ -35,11 +35,16 @@ public final class HealthHandler {
     this.readinessDetails = readinessDetails;
   }
 
-  static void liveness(RoutingContext rc) {
+  public static void liveness(RoutingContext rc) {
     rc.response().putHeader("content-type", "application/json").end(ALIVE);
   }
 
   void readiness(RoutingContext rc) {
+    readiness(rc, readinessDetails);
+  }
+
+  /** {@code /health/readiness}; also served by the separate health app. */
+  public static void readiness(RoutingContext rc, Supplier<ObjectNode> readinessDetails) {
     ObjectNode body = Json.object().put("status", "healthy");
     body.setAll(readinessDetails.get());
     body.put("litellm_version", Version.VERSION).put("tollgate_version", Version.VERSION)
@@ -52,11 +57,20 @@ public final class HealthHandler {
     String only = rc.request().getParam("model");
     List<Deployment> targets = router.deployments().stream()
         .filter(d -> only == null || d.modelName().equals(only) || d.litellmModel().equals(only)).toList();
+    checkAll(providers, targets).onComplete(ar ->
+        rc.response().putHeader("content-type", "application/json").end(Json.buffer(ar.result())));
+  }
+
+  /**
+   * Calls each deployment once and answers LiteLLM's {@code /health} body: {@code healthy_endpoints},
+   * {@code unhealthy_endpoints} (entries with an {@code error}) and their counts. Never fails.
+   */
+  public static Future<ObjectNode> checkAll(ProviderRegistry providers, List<Deployment> targets) {
     List<Future<ObjectNode>> checks = new ArrayList<>();
     for (Deployment d : targets) {
-      checks.add(check(d));
+      checks.add(check(providers, d));
     }
-    Future.join(checks).onComplete(ar -> {
+    return Future.join(checks).transform(ar -> {
       ObjectNode body = Json.object();
       ArrayNode healthy = body.putArray("healthy_endpoints");
       ArrayNode unhealthy = body.putArray("unhealthy_endpoints");
@@ -65,11 +79,11 @@ public final class HealthHandler {
         (r.has("error") ? unhealthy : healthy).add(r);
       }
       body.put("healthy_count", healthy.size()).put("unhealthy_count", unhealthy.size());
-      rc.response().putHeader("content-type", "application/json").end(Json.buffer(body));
+      return Future.succeededFuture(body);
     });
   }
 
-  private Future<ObjectNode> check(Deployment d) {
+  private static Future<ObjectNode> check(ProviderRegistry providers, Deployment d) {
     ObjectNode request = Json.object().put("model", d.modelName());
     boolean embedding = "embedding".equals(d.modelInfo().path("mode").asText());
     if (embedding) {
