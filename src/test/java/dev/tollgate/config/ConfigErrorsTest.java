@@ -103,13 +103,13 @@ class ConfigErrorsTest {
     try (TestGateway g = TestGateway.start(model("{model: openai/x, api_base: 'http://127.0.0.1:9/v1', rpm: 10, not_a_litellm_param: 1}") + """
         litellm_settings:
           drop_params: true
-          success_callback: ["langfuse"]
+          a_future_litellm_setting: ["x"]
         general_settings:
           alerting: ["slack"]
         mystery_section: {a: 1}
         """)) {
       List<String> lines = logs.list.stream().map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains("ignored")).toList();
-      assertThat(lines).anySatisfy(l -> assertThat(l).contains("litellm_settings.success_callback"))
+      assertThat(lines).anySatisfy(l -> assertThat(l).contains("litellm_settings.a_future_litellm_setting"))
           .anySatisfy(l -> assertThat(l).contains("general_settings.alerting"))
           .anySatisfy(l -> assertThat(l).contains("mystery_section"))
           .anySatisfy(l -> assertThat(l).contains("model_list[0].litellm_params.not_a_litellm_param"));

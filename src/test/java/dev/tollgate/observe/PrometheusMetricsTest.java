@@ -33,6 +33,7 @@ class PrometheusMetricsTest {
               api_key: %s
         litellm_settings:
           callbacks: ["prometheus"]
+          num_retries: 0
         %s
         """.formatted(upstream.url(), PROVIDER_KEY, extraLitellmSettings);
   }
@@ -91,8 +92,9 @@ class PrometheusMetricsTest {
     assertThat(scrape.value("litellm_input_tokens_metric_total", labels)).isEqualTo(20.0);
     assertThat(scrape.value("litellm_output_tokens_metric_total", labels)).isEqualTo(10.0);
     assertThat(scrape.value("litellm_total_tokens_metric_total", labels)).isEqualTo(30.0);
-    // spend accounting is not on this branch: responseCost stays 0
-    assertThat(scrape.value("litellm_spend_metric_total", callLabels("model", "gpt-4o-mini"))).isEqualTo(0.0);
+    // gpt-4o-mini at $0.15 / $0.60 per million input / output tokens: 20 * 0.15e-6 + 10 * 0.6e-6
+    assertThat(scrape.value("litellm_spend_metric_total", callLabels("model", "gpt-4o-mini")))
+        .isCloseTo(9.0e-6, org.assertj.core.data.Offset.offset(1e-12));
   }
 
   @Test
