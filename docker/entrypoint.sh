@@ -26,7 +26,9 @@ until pg_isready -q -t 3 -d "$conninfo"; do
 done
 
 if ! out=$(tollgate migrate 2>&1); then
-  echo "entrypoint: migration failed, not starting the gateway: $(printf '%s\n' "$out" | grep -v '^\s*$' | tail -n 1)" >&2
+  # the line that names the error, else the last one
+  reason=$(printf '%s\n' "$out" | grep -iE -m 1 'error|fail|unmatched|unknown|denied' || printf '%s\n' "$out" | grep -v '^[[:space:]]*$' | tail -n 1)
+  echo "entrypoint: migration failed, not starting the gateway: $reason" >&2
   exit 1
 fi
 echo "entrypoint: database migrated"

@@ -146,12 +146,15 @@ cmd_backup() {
   retention "$name"
 }
 
-# Keeps the newest backup of each of the last N days, weeks and months, and the one just made.
+# Keeps every backup of the last 24 hours (the one just made among them), and the newest backup of
+# each of the last N days, weeks and months.
 retention() {
-  local keep=$1 daily weekly monthly name d w m
+  local keep=$1 daily weekly monthly name d w m recent
   daily=$(setting BACKUP_KEEP_DAILY 7); weekly=$(setting BACKUP_KEEP_WEEKLY 4); monthly=$(setting BACKUP_KEEP_MONTHLY 6)
+  recent=$(date -u -d '-24 hours' +%Y%m%dT%H%M%SZ)
   declare -A seen_d=() seen_w=() seen_m=() kept=([$keep]=1)
   while read -r name; do
+    if [[ "$name" > "$recent" ]]; then kept[$name]=1; fi
     d=${name:0:8}
     w=$(date -u -d "${name:0:4}-${name:4:2}-${name:6:2}" +%G%V)
     m=${name:0:6}
@@ -227,7 +230,19 @@ cmd_restore() {
   if [ -f "$dir/redis.rdb" ]; then
     say "restoring Redis"
     compose stop redis >/dev/null 2>&1
-    compose run --rm --no-deps -T --entrypoint sh redis -c 'rm -rf /data/appendonlydir /data/appendonly.aof && cat > /data/dump.rdb' < "$dir/redis.rdb"
+    # Redis prefers its append-only file to dump.rdb at start: load the snapshot in a one-off
+    # server without AOF, let it write a fresh AOF from memory, then start the service on it.
+    compose run --rm --no-deps -T --entrypoint sh redis -c '
+      set -e
+      rm -rf /data/appendonlydir /data/appendonly.aof
+      cat > /data/dump.rdb
+      redis-server --dir /data --appendonly no --port 6390 --bind 127.0.0.1 --daemonize yes >/dev/null
+      until redis-cli -p 6390 ping 2>/dev/null | grep -q PONG; do sleep 0.2; done
+      redis-cli -p 6390 config set appendonly yes >/dev/null
+      sleep 0.5
+      until redis-cli -p 6390 info persistence | grep -q "^aof_rewrite_in_progress:0"; do sleep 0.2; done
+      until redis-cli -p 6390 info persistence | grep -q "^aof_rewrite_scheduled:0"; do sleep 0.2; done
+      redis-cli -p 6390 shutdown save >/dev/null 2>&1 || true' < "$dir/redis.rdb"
     compose up -d redis >/dev/null 2>&1
     wait_healthy redis 'redis-cli -a "$REDIS_PASSWORD" --no-auth-warning ping | grep -q PONG'
   fi

@@ -98,7 +98,8 @@ fi
 
 if compose ps --services --filter status=running 2>/dev/null | grep -qx db; then
   echo "docker-safe: taking a safety backup first" >&2
-  "$here/backup.sh" backup || { echo "docker-safe: the backup failed; nothing deleted." >&2; exit 4; }
+  # </dev/null: the backup's docker commands must not eat the confirmation typed next
+  "$here/backup.sh" backup </dev/null || { echo "docker-safe: the backup failed; nothing deleted." >&2; exit 4; }
 else
   echo "docker-safe: WARNING: the db service is not running, so no safety backup could be taken." >&2
   if $yes; then echo "docker-safe: refused: start the stack (up -d db) so a backup can be taken first." >&2; exit 4; fi
