@@ -4,6 +4,7 @@
 #
 #   USE_DDTRACE=true   Datadog's Java agent (baked into the image at build time, nothing downloaded)
 #   USE_OTEL=true      the OpenTelemetry Java agent (OTEL_* variables configure it)
+#   JDWP_PORT=5005     a debugger may attach on that port (dev image only: the others' JRE has no JDWP)
 #   SEPARATE_HEALTH_APP / SEPARATE_HEALTH_PORT, --detailed_debug and every other argument or
 #   variable pass through to the gateway untouched.
 set -eu
@@ -21,6 +22,9 @@ if [ "${USE_DDTRACE:-false}" = "true" ]; then
 fi
 if [ "${USE_OTEL:-false}" = "true" ]; then
   javaagent opentelemetry-javaagent.jar USE_OTEL
+fi
+if [ -n "${JDWP_PORT:-}" ]; then
+  JAVA_EXTRA_OPTS="${JAVA_EXTRA_OPTS:-} -agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=*:$JDWP_PORT"
 fi
 export JAVA_EXTRA_OPTS="${JAVA_EXTRA_OPTS:-}"
 

@@ -19,8 +19,9 @@ run_test() {
   local name=$1; shift
   local out="$WORK/test-$((passed + failed + skipped + 1)).log" rc start took
   start=$(date +%s)
-  rc=0
-  ( set -eo pipefail; "$@" ) >"$out" 2>&1 || rc=$?
+  # no `|| rc=$?` here: bash ignores set -e inside a subshell whose status is tested
+  ( set -eo pipefail; "$@" ) >"$out" 2>&1
+  rc=$?
   took=$(( $(date +%s) - start ))
   if [ $rc -eq 0 ]; then
     passed=$((passed + 1)); log "PASS  $name (${took}s)"
