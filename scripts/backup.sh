@@ -80,7 +80,7 @@ cmd_backup() {
       *) die "backup: unknown option $a" ;;
     esac
   done
-  compose ps --services --filter status=running 2>/dev/null | grep -qx db || die "the db service is not running (docker compose up -d db)"
+  compose ps --services --filter status=running 2>/dev/null | grep -x db >/dev/null || die "the db service is not running (docker compose up -d db)"
   mkdir -p "$backup_dir"
 
   # free-disk guard: the database's size (an upper bound of its compressed dump) plus a margin
@@ -104,7 +104,7 @@ cmd_backup() {
   in_db 'pg_restore -l' < "$tmp/postgres.dump" > /dev/null || die "the dump does not read back; nothing was kept"
   row_counts > "$tmp/rowcounts.txt"
 
-  if compose ps --services --filter status=running 2>/dev/null | grep -qx redis; then
+  if compose ps --services --filter status=running 2>/dev/null | grep -x redis >/dev/null; then
     say "snapshotting Redis"
     in_redis 'redis-cli -a "$REDIS_PASSWORD" --no-auth-warning SAVE' > /dev/null
     in_redis 'cat /data/dump.rdb' > "$tmp/redis.rdb"
@@ -187,7 +187,7 @@ verify_dir() {
   (cd "$dir" && sha256sum --quiet -c SHA256SUMS) || die "checksums do not match in $dir"
   gzip -t "$dir/config.tar.gz" || die "config.tar.gz is damaged in $dir"
   if [ -f "$dir/redis.rdb" ] && [ "$(head -c 5 "$dir/redis.rdb")" != REDIS ]; then die "redis.rdb is not an RDB file"; fi
-  if compose ps --services --filter status=running 2>/dev/null | grep -qx db; then
+  if compose ps --services --filter status=running 2>/dev/null | grep -x db >/dev/null; then
     in_db 'pg_restore -l' < "$dir/postgres.dump" > /dev/null || die "postgres.dump does not read back"
   fi
 }
@@ -255,7 +255,7 @@ cmd_restore() {
 
   say "starting the gateway"
   compose start tollgate >/dev/null 2>&1 || compose up -d tollgate >/dev/null 2>&1
-  if compose ps --services 2>/dev/null | grep -qx metrics-exporter; then compose start metrics-exporter >/dev/null 2>&1 || true; fi
+  if compose ps --services 2>/dev/null | grep -x metrics-exporter >/dev/null; then compose start metrics-exporter >/dev/null 2>&1 || true; fi
   say "restored $(basename "$dir"): $(wc -l < "$dir/rowcounts.txt" | tr -d ' ') tables, row counts match"
 }
 

@@ -58,7 +58,7 @@ runner=compose
 case "$sub" in
   down)
     if has --volumes || has_short v; then danger="remove the project's volumes (database, Redis, Prometheus and Grafana data)"; fi
-    if has --rmi || printf '%s\n' "${rest[@]}" | grep -q '^--rmi='; then danger="${danger:+$danger, and }remove its images"; fi ;;
+    if has --rmi || printf '%s\n' "${rest[@]}" | grep '^--rmi=' >/dev/null; then danger="${danger:+$danger, and }remove its images"; fi ;;
   rm)
     if has --force --volumes || has_short f || has_short v; then danger="remove containers without asking, and their anonymous volumes"; fi ;;
   volume)
@@ -96,7 +96,7 @@ if ! $yes; then
   if [ "$answer" != "$project" ]; then echo "docker-safe: not confirmed; nothing done." >&2; exit 3; fi
 fi
 
-if compose ps --services --filter status=running 2>/dev/null | grep -qx db; then
+if compose ps --services --filter status=running 2>/dev/null | grep -x db >/dev/null; then
   echo "docker-safe: taking a safety backup first" >&2
   # </dev/null: the backup's docker commands must not eat the confirmation typed next
   "$here/backup.sh" backup </dev/null || { echo "docker-safe: the backup failed; nothing deleted." >&2; exit 4; }

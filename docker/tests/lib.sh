@@ -34,6 +34,10 @@ run_test() {
   fi
 }
 
+# `... | has PATTERN`: like grep -q, but reads all its input, so that the writer never gets
+# SIGPIPE (which pipefail would count as a failure)
+has() { grep "$@" >/dev/null; }
+
 skip() { echo "skip: $*"; exit "$SKIP"; }
 info() { echo "info: $*"; }
 fail() { echo "assertion failed: $*" >&2; exit 1; }

@@ -75,7 +75,7 @@ lint_dockerfile() {
   fi
   if [ ${#problems[@]} -gt 0 ]; then printf '%s: %s\n' "$f" "${problems[@]}"; return 1; fi
   # the classic builder's parser must accept it: a build of a missing target fails after parsing
-  if docker build -q -f "$f" --target no-such-stage . 2>&1 | grep -qiE 'parse|unknown instruction|dockerfile parse'; then
+  if docker build -q -f "$f" --target no-such-stage . 2>&1 | has -iE 'parse|unknown instruction|dockerfile parse'; then
     echo "$f does not parse"; return 1
   fi
 }
@@ -110,7 +110,7 @@ lint_compose() {
   docker-compose -f docker-compose.yml config -q
   docker-compose -f docker-compose.yml -f docker-compose.hardened.yml config -q
   docker-compose -f docker-compose.yml -f docker-compose.hardened.yml -f docker/tests/compose.hardened-test.yml config -q
-  docker-compose -f docker-compose.yml --profile exporter config --services | grep -qx metrics-exporter
+  docker-compose -f docker-compose.yml --profile exporter config --services | has -x metrics-exporter
   # every service has a health check, a restart policy; ports only through TOLLGATE_BIND
   local cfg
   cfg=$(TOLLGATE_BIND=127.0.0.1 docker-compose -f docker-compose.yml --profile exporter config)
@@ -162,7 +162,7 @@ test_image_serves() { # start; readiness, mock chat, chat through the fake upstr
   ip=$(ip_of "$c")
   wait_http "http://$ip:4000/health/readiness" 60 >/dev/null || { docker logs "$c" 2>&1 | tail; exit 1; }
   ms=$(( $(now_ms) - t0 ))
-  curl -s "http://$ip:4000/health/readiness" | grep -q '"status":"healthy"' || fail "readiness not healthy"
+  curl -s "http://$ip:4000/health/readiness" | has '"status":"healthy"' || fail "readiness not healthy"
   expect_chat "http://$ip:4000" "$MASTER_KEY" demo "Hello from the mock"
   expect_chat "http://$ip:4000" "$MASTER_KEY" upstream "fake upstream says hi"
   wait_health "$c" 60
@@ -183,7 +183,7 @@ test_image_drains() { # docker stop during a 3-second request: the request compl
   [ "$code" = 0 ] || fail "exit code $code after docker stop"
   grep -q '^200 .*fake upstream says hi' "$WORK/drain-$tag" || fail "request in flight not completed: $(cat "$WORK/drain-$tag")"
   [ "$took" -lt 15000 ] || fail "stop took ${took} ms (grace period 15 s)"
-  docker logs "$c" 2>&1 | grep -q 'draining' || fail "no drain in the logs"
+  docker logs "$c" 2>&1 | has 'draining' || fail "no drain in the logs"
   info "tollgate:$tag: docker stop with a request in flight: request completed, exit 0 after ${took} ms"
 }
 
@@ -197,8 +197,8 @@ test_agents_and_flags() { # USE_OTEL / USE_DDTRACE load their agents on the trim
     ip=$(ip_of "$c")
     wait_http "http://$ip:4000/health/readiness" 120 >/dev/null || { docker logs "$c" 2>&1 | tail -20; exit 1; }
     expect_chat "http://$ip:4000" "$MASTER_KEY" upstream "fake upstream says hi"
-    docker exec "$c" sh -c 'cat /proc/1/cmdline | tr "\0" " "' | grep -q -- '-javaagent:/app/agents/' || fail "$agent: no -javaagent on the JVM"
-    docker logs "$c" 2>&1 | grep -q 'DEBUG' || fail "--detailed_debug did not reach the gateway"
+    docker exec "$c" sh -c 'cat /proc/1/cmdline | tr "\0" " "' | has -- '-javaagent:/app/agents/' || fail "$agent: no -javaagent on the JVM"
+    docker logs "$c" 2>&1 | has 'DEBUG' || fail "--detailed_debug did not reach the gateway"
     docker rm -f "$c" >/dev/null
   done
   info "USE_OTEL and USE_DDTRACE start the gateway with their agents; --detailed_debug passes through"
@@ -254,7 +254,7 @@ test_nonroot_structure() {
   [ "$workdir" = "$(want workdir)" ] || fail "workdir $workdir"
   [ "$entrypoint" = "$(want entrypoint)" ] || fail "entrypoint $entrypoint, spec $(want entrypoint)"
   [ "$cmd" = "$(want cmd)" ] || fail "cmd $cmd, spec $(want cmd)"
-  docker image inspect -f '{{json .Config.ExposedPorts}}' "$image" | grep -q '"4000/tcp"' || fail "4000 not exposed"
+  docker image inspect -f '{{json .Config.ExposedPorts}}' "$image" | has '"4000/tcp"' || fail "4000 not exposed"
   # fileExistenceTests: path, uid, gid, permissions
   local n=0 path uid gid perms actual
   while IFS='|' read -r path uid gid perms; do
@@ -309,7 +309,7 @@ test_entrypoint_broken_migration() {
   [ -z "$served" ] || fail "the gateway served before the migration succeeded"
   logs=$(docker logs "$c" 2>&1)
   grep -q 'migration failed, not starting the gateway' <<< "$logs" || fail "message: $logs"
-  docker logs "$c" 2>&1 | grep -q 'ready on' && fail "gateway started"
+  docker logs "$c" 2>&1 | has 'ready on' && fail "gateway started"
   info "broken migration: exit $code, never served: $(tail -n 1 <<< "$logs")"
 }
 
@@ -338,7 +338,7 @@ test_stack_up() {
   for s in db redis prometheus; do wait_health "$(svc_id "$s")" 60; done
   wait_http "http://127.0.0.1:$TOLLGATE_PORT/health/readiness" 10 >/dev/null
   expect_chat "http://127.0.0.1:$TOLLGATE_PORT" "$MASTER_KEY" demo "Hello from Tollgate in Docker"
-  docker port "$(svc_id tollgate)" 4000 | grep -q "^127.0.0.1:$TOLLGATE_PORT$" || fail "port not bound to 127.0.0.1: $(docker port "$(svc_id tollgate)")"
+  docker port "$(svc_id tollgate)" 4000 | has "^127.0.0.1:$TOLLGATE_PORT$" || fail "port not bound to 127.0.0.1: $(docker port "$(svc_id tollgate)")"
   [ "$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$(svc_id db)")" = unless-stopped ] || fail "restart policy"
   info "stack healthy (tollgate, db, redis, prometheus) $(( $(date +%s) - t0 ))s after up; chat through the published port works"
 }
@@ -449,7 +449,7 @@ test_backup_drill() {
 
   scripts/backup.sh backup
   scripts/backup.sh verify latest
-  scripts/backup.sh list | grep -q . || fail "list is empty"
+  scripts/backup.sh list | has . || fail "list is empty"
   local dir
   dir=$(readlink -f "$BACKUP_DIR/latest")
   for f in postgres.dump redis.rdb config.tar.gz MANIFEST SHA256SUMS rowcounts.txt; do [ -s "$dir/$f" ] || fail "$f missing"; done
@@ -471,7 +471,7 @@ test_backup_drill() {
     [ "$spend_after" = "$spend_before" ] || [ "$(jq -n "$spend_after >= $spend_before")" = true ] || fail "spend $spend_before -> $spend_after"
     info "the same key works after the restore, spend $spend_before kept"
   else
-    echo "skip: keys and spend part: jar has no migrate / admin API yet"
+    info "keys and spend part SKIPPED (jar has no migrate / admin API yet)"
   fi
 }
 
@@ -505,7 +505,7 @@ test_docker_safe_passes_through() {
   rc=0
   scripts/docker-safe.sh no-such-command >/dev/null 2>&1 || rc=$?
   [ "$rc" -ne 0 ] || fail "an unknown command passed"
-  scripts/docker-safe.sh --help | grep -q 'yes-i-have-a-backup' || fail "no usage"
+  scripts/docker-safe.sh --help | has 'yes-i-have-a-backup' || fail "no usage"
 }
 
 test_docker_safe_confirmed() {
@@ -555,7 +555,7 @@ test_hardened() {
   # still serves, and reaches the upstream only through the proxy
   expect_chat "$base" "$MASTER_KEY" demo "Hello from the mock"
   expect_chat "$base" "$MASTER_KEY" upstream "fake upstream says hi"
-  compose logs egress-proxy 2>&1 | grep -qi 'upstream' || fail "the proxy did not carry the request"
+  compose logs egress-proxy 2>&1 | has -i 'upstream' || fail "the proxy did not carry the request"
   local r
   r=$(chat "$base" "$MASTER_KEY" not-allowed)
   case "$r" in 200*) fail "a host outside the allow-list was reached: $r" ;; esac
@@ -595,7 +595,7 @@ done
 # capabilities of this jar, detected once
 # (a subcommand is listed under "Commands:" in --help; `X --help` alone exits 0 for any X)
 docker run --rm --label "$LABEL" --entrypoint tollgate tollgate:default --help > "$WORK/help.txt" 2>&1
-probe() { sed -n '/^Commands:/,$p' "$WORK/help.txt" | grep -qE "^ +$1( |$)" && echo yes; }
+probe() { sed -n '/^Commands:/,$p' "$WORK/help.txt" | has -E "^ +$1( |$)" && echo yes; }
 HAS_MIGRATE=$(probe migrate)
 HAS_EXPORTER=$(probe metrics-exporter)
 HAS_METRICS=""
