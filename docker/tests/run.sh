@@ -289,6 +289,19 @@ test_entrypoint_db_down() {
   info "database down: exit $code after $(( $(date +%s) - t0 ))s: $logs"
 }
 
+test_entrypoint_without_client_tools() { # the non-root image has no pg_isready: the retry is on migrate itself
+  local c="noclient-$RUN_ID" code logs
+  crun --name "$c" --network "$NET" -e DB_WAIT_SECONDS=4 -e LITELLM_MASTER_KEY="$MASTER_KEY" --entrypoint docker/entrypoint.sh \
+    -e "DATABASE_URL=postgresql://tollgate:secret-pw@no-such-db-$RUN_ID:5432/tollgate" tollgate:non-root >/dev/null
+  code=$(timeout 60 docker wait "$c") || fail "still running after 60 s"
+  [ "$code" -ne 0 ] || fail "exit 0"
+  logs=$(docker logs "$c" 2>&1)
+  [ "$(grep -c . <<< "$logs")" -eq 1 ] || fail "expected one line, got: $logs"
+  grep -q 'not reachable after 4s' <<< "$logs" || fail "message: $logs"
+  grep -q 'secret-pw' <<< "$logs" && fail "the password is in the log"
+  info "non-root image, database down: exit $code: $logs"
+}
+
 test_entrypoint_broken_migration() {
   # a role that may not create anything: every migration fails (and without `migrate` in the
   # jar the command itself fails): the gateway must never listen
@@ -625,6 +638,7 @@ run_test "non-root: starts with --network none" test_nonroot_no_network
 
 run_test "entrypoint: no DATABASE_URL, clear refusal" test_entrypoint_no_database_url
 run_test "entrypoint: database down longer than the retry window" test_entrypoint_db_down
+run_test "entrypoint: database down, image without pg_isready (non-root)" test_entrypoint_without_client_tools
 run_test "entrypoint: a failing migration never serves" test_entrypoint_broken_migration
 run_test "entrypoint: migrates, then serves" test_entrypoint_migrates
 docker ps -aq --filter "label=$LABEL" --filter "name=img-" | xargs -r docker rm -f >/dev/null
