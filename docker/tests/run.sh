@@ -204,6 +204,19 @@ test_agents_and_flags() { # USE_OTEL / USE_DDTRACE load their agents on the trim
   info "USE_OTEL and USE_DDTRACE start the gateway with their agents; --detailed_debug passes through"
 }
 
+test_ghcr_base() { # deploy/Dockerfile.ghcr_base: the image plus a config.yaml, started by its own CMD
+  local ctx="$WORK/ghcr" c="ghcr-$RUN_ID" ip
+  mkdir -p "$ctx"
+  sed 's#os.environ/UPSTREAM_BASE#http://upstream:8080/v1#' "$HERE/gateway.yaml" > "$ctx/config.yaml"
+  docker build -q -t "tollgate-ghcr-test:$RUN_ID" -f deploy/Dockerfile.ghcr_base --build-arg TOLLGATE_IMAGE=tollgate:default "$ctx" >/dev/null
+  crun --name "$c" --network "$NET" -e LITELLM_MASTER_KEY="$MASTER_KEY" "tollgate-ghcr-test:$RUN_ID" >/dev/null
+  ip=$(ip_of "$c")
+  wait_http "http://$ip:4000/health/readiness" 60 >/dev/null || { docker logs "$c" 2>&1 | tail; exit 1; }
+  expect_chat "http://$ip:4000" "$MASTER_KEY" upstream "fake upstream says hi"
+  docker rm -f "$c" >/dev/null
+  docker rmi "tollgate-ghcr-test:$RUN_ID" >/dev/null
+}
+
 # ------------------------------------------------------------------------------------------ non-root
 test_nonroot_identity() {
   local c="img-non-root-$RUN_ID"
@@ -632,6 +645,7 @@ run_test "non-root: structure checks (docker/tests/nonroot.yaml)" test_nonroot_s
 for tag in default non-root database dev; do
   run_test "tollgate:$tag drains on docker stop and exits 0" test_image_drains "$tag"
 done
+run_test "deploy/Dockerfile.ghcr_base: image + config.yaml serves" test_ghcr_base
 run_test "prod_entrypoint: USE_OTEL / USE_DDTRACE agents, --detailed_debug" test_agents_and_flags
 run_test "non-root: --read-only with an arbitrary uid" test_nonroot_readonly_arbitrary_uid
 run_test "non-root: starts with --network none" test_nonroot_no_network
