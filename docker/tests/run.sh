@@ -20,6 +20,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 suite_start=$(date +%s)
+log "deployment suite $RUN_ID (work dir $WORK)"
 if [ "$(id -u)" -ne 0 ] && ! docker info >/dev/null 2>&1; then
   echo "docker/tests/run.sh: needs root (to install/start the engine) or a running engine" >&2
   exit 1
@@ -599,7 +600,6 @@ test_hardened() {
 }
 
 # ------------------------------------------------------------------------------------------ main
-log "deployment suite $RUN_ID (work dir $WORK)"
 run_test "shellcheck on every script" lint_shell
 run_test "Dockerfiles lint" lint_dockerfiles
 
