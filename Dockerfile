@@ -1,0 +1,65 @@
+# Tollgate, default image: built from source, a jlink-trimmed JRE on a slim Debian, non-root.
+#
+#   docker build -t tollgate .
+#   docker run -p 4000:4000 -e LITELLM_MASTER_KEY=sk-... -v ./config.yaml:/app/config.yaml tollgate --config /app/config.yaml
+#
+# Base images are build arguments, so air-gapped builds can point them at a local mirror.
+# Builds with the classic builder as well as BuildKit (no RUN --mount).
+ARG BUILD_BASE=maven:3.9-eclipse-temurin-21
+ARG RUNTIME_BASE=debian:bookworm-slim
+
+# --- dependencies: only pom.xml and the wrapper, so this layer is reused until pom.xml changes
+FROM ${BUILD_BASE} AS deps
+WORKDIR /src
+COPY mvnw pom.xml ./
+COPY .mvn .mvn
+RUN ./mvnw -B -ntp -q dependency:go-offline
+
+# --- Java agents, fetched from Maven Central at build time (nothing is downloaded at start)
+FROM deps AS agents
+ARG DD_AGENT_VERSION=1.68.1
+ARG OTEL_AGENT_VERSION=2.33.1
+RUN ./mvnw -B -ntp -q dependency:copy -Dmdep.stripVersion=true -DoutputDirectory=/agents \
+      -Dartifact=com.datadoghq:dd-java-agent:${DD_AGENT_VERSION} \
+ && ./mvnw -B -ntp -q dependency:copy -Dmdep.stripVersion=true -DoutputDirectory=/agents \
+      -Dartifact=io.opentelemetry.javaagent:opentelemetry-javaagent:${OTEL_AGENT_VERSION}
+
+# --- a trimmed JRE: the modules the jar needs (jdeps), plus the ones the agents and JDBC use
+FROM deps AS jre
+ARG JRE_MODULES=java.base,java.logging,java.naming,java.net.http,java.management,java.sql,java.xml,java.instrument,jdk.unsupported,jdk.management,jdk.crypto.ec,jdk.naming.dns,jdk.zipfs
+RUN present=$(java --list-modules | sed 's/@.*//' | tr '\n' ' ') \
+ && modules=$(for m in $(echo "$JRE_MODULES" | tr ',' ' '); do case " $present " in *" $m "*) printf '%s,' "$m";; esac; done) \
+ && jlink --add-modules "${modules%,}" --strip-java-debug-attributes --no-man-pages --no-header-files --compress=zip-6 --output /jre
+
+# --- the gateway jar
+FROM deps AS build
+COPY src src
+RUN ./mvnw -B -ntp -q package -DskipTests && cp target/tollgate.jar /tollgate.jar
+
+# --- runtime
+FROM ${RUNTIME_BASE}
+ARG VERSION=dev
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="Tollgate" \
+      org.opencontainers.image.description="OpenAI-compatible LLM gateway, a drop-in replacement for the LiteLLM proxy" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="https://github.com/tollgate/tollgate" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="debian:bookworm-slim"
+ENV JAVA_HOME=/opt/java/jre \
+    PATH=/opt/java/jre/bin:/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    TOLLGATE_JVM_OPTS="-XX:MaxRAMPercentage=75.0 -XX:InitialRAMPercentage=25.0 -XX:+ExitOnOutOfMemoryError -XX:+UseContainerSupport -Djava.io.tmpdir=/tmp -Dvertx.cacheDirBase=/tmp/vertx-cache" \
+    PORT=4000
+RUN groupadd --system --gid 10001 tollgate && useradd --system --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin tollgate
+COPY --from=jre /jre /opt/java/jre
+COPY --from=agents /agents /app/agents
+COPY docker/tollgate /app/bin/tollgate
+COPY docker/prod_entrypoint.sh docker/entrypoint.sh /app/docker/
+COPY --from=build /tollgate.jar /app/tollgate.jar
+WORKDIR /app
+USER 10001:10001
+EXPOSE 4000
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["tollgate", "health"]
+ENTRYPOINT ["docker/prod_entrypoint.sh"]
+CMD ["--port", "4000"]
