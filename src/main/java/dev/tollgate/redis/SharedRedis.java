@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class SharedRedis implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SharedRedis.class);
-  private static final Duration COMMAND_TIMEOUT = Duration.ofMillis(500);
+  // long enough that a busy Redis (or a busy host) is not taken for a dead one: while the breaker is
+  // open, limits and budgets fall back to each replica's own state
+  private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
   private static final long MIN_BACKOFF_MS = 500;
   private static final long MAX_BACKOFF_MS = 30_000;
 

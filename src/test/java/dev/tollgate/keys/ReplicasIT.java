@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.json.Json;
 import dev.tollgate.testing.FakeUpstream;
-import dev.tollgate.testing.GatewayProcess;
+import dev.tollgate.testing.TollgateProcess;
 import dev.tollgate.testing.TestDatabase;
 import dev.tollgate.testing.TestGateway;
-import dev.tollgate.testing.TestRedis;
+import dev.tollgate.testing.RedisServer;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -57,15 +57,15 @@ class ReplicasIT {
   }
 
   @Test
-  void twoGatewayProcessesSharingPostgresAndRedisNeverOvershootOneBudget() throws Exception {
+  void twoTollgateProcessesSharingPostgresAndRedisNeverOvershootOneBudget() throws Exception {
     KeysTest setup = new KeysTest();
     setup.upstream();
     try (FakeUpstream up = setup.upstream; TestDatabase db = TestDatabase.create(TestDatabase.Backend.POSTGRES);
-        TestRedis redis = TestRedis.start()) {
+        RedisServer redis = RedisServer.start()) {
       Path config = SpendDurabilityIT.config(db.dir(), up.url(), "0.2", "config.yaml");
       Map<String, String> env = new HashMap<>(db.env());
       env.put("REDIS_URL", redis.url());
-      try (GatewayProcess a = GatewayProcess.start(config, env); GatewayProcess b = GatewayProcess.start(config, env)) {
+      try (TollgateProcess a = TollgateProcess.serve(config, env); TollgateProcess b = TollgateProcess.serve(config, env)) {
         String key = Json.MAPPER.readTree(SpendDurabilityIT.post(a.url(), "/key/generate", "{\"max_budget\":1.0}", TestGateway.MASTER_KEY)
             .body()).get("key").asText();
         long deadline = System.currentTimeMillis() + 10_000;

@@ -8,7 +8,7 @@ import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.TestDatabase;
 import dev.tollgate.testing.TestDatabase.Backend;
 import dev.tollgate.testing.TestGateway;
-import dev.tollgate.testing.TestRedis;
+import dev.tollgate.testing.RedisServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,7 +31,7 @@ class SharedReplicasTest {
   void twoReplicasShareBudgetsLimitsAndKeyChangesThroughRedis(Backend backend) throws Exception {
     KeysTest setup = new KeysTest();
     setup.upstream();
-    try (FakeUpstream up = setup.upstream; TestDatabase db = TestDatabase.create(backend); TestRedis redis = TestRedis.start()) {
+    try (FakeUpstream up = setup.upstream; TestDatabase db = TestDatabase.create(backend); RedisServer redis = RedisServer.start()) {
       Map<String, String> env = new HashMap<>(db.env());
       env.put("REDIS_URL", redis.url());
       env.put("TOLLGATE_CACHE_REFRESH_SECONDS", "60"); // only pub/sub can tell the other replica in time

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.json.Json;
 import dev.tollgate.testing.FakeUpstream;
-import dev.tollgate.testing.GatewayProcess;
+import dev.tollgate.testing.TollgateProcess;
 import dev.tollgate.testing.TestDatabase;
 import dev.tollgate.testing.TestGateway;
 import java.net.URI;
@@ -63,7 +63,7 @@ class SpendDurabilityIT {
       Map<String, Double> received = new ConcurrentHashMap<>();
       AtomicInteger lost = new AtomicInteger();
       String key;
-      try (GatewayProcess gw = GatewayProcess.start(slow, env)) {
+      try (TollgateProcess gw = TollgateProcess.serve(slow, env)) {
         key = Json.MAPPER.readTree(post(gw.url(), "/key/generate", "{\"max_budget\":1000}", TestGateway.MASTER_KEY).body()).get("key").asText();
         AtomicBoolean running = new AtomicBoolean(true);
         Thread[] clients = new Thread[16];
@@ -96,7 +96,7 @@ class SpendDurabilityIT {
       assertThat(received).hasSizeGreaterThanOrEqualTo(300);
       assertThat(db.scalar("SELECT COUNT(*) FROM tg_spend_log")).as("the batch interval had not come yet").isZero();
 
-      try (GatewayProcess restarted = GatewayProcess.start(config(db.dir(), up.url(), "0.2", "fast.yaml"), env)) {
+      try (TollgateProcess restarted = TollgateProcess.serve(config(db.dir(), up.url(), "0.2", "fast.yaml"), env)) {
         long deadline = System.currentTimeMillis() + 20_000;
         while (db.scalar("SELECT COUNT(*) FROM tg_spend_log") < received.size() && System.currentTimeMillis() < deadline) {
           Thread.sleep(100);

@@ -36,6 +36,11 @@ public final class RedisServer implements AutoCloseable {
     return port;
   }
 
+  /** {@code redis://127.0.0.1:PORT} */
+  public String url() {
+    return "redis://127.0.0.1:" + port;
+  }
+
   /** Starts (again) on the same port and waits until it accepts connections. */
   public void restart() {
     try {

@@ -25,11 +25,44 @@ public final class TollgateProcess implements AutoCloseable {
   private final Process process;
   private final Path output;
   private final long startNanos;
+  private int port = -1;
 
   private TollgateProcess(Process process, Path output, long startNanos) {
     this.process = process;
     this.output = output;
     this.startNanos = startNanos;
+  }
+
+  /**
+   * A gateway serving {@code config} on a free loopback port, ready (30 s at most); the master key
+   * is {@link TestGateway#MASTER_KEY} unless {@code env} sets one.
+   */
+  public static TollgateProcess serve(Path config, Map<String, String> env) throws IOException, InterruptedException {
+    int port = freePort();
+    Map<String, String> vars = new java.util.HashMap<>(env);
+    vars.putIfAbsent("LITELLM_MASTER_KEY", TestGateway.MASTER_KEY);
+    TollgateProcess p = start(vars, "--config", config.toString(), "--port", Integer.toString(port), "--host", "127.0.0.1");
+    p.port = port;
+    try {
+      p.awaitReady(port, Duration.ofSeconds(30));
+    } catch (AssertionError e) {
+      p.process.destroyForcibly();
+      throw e;
+    }
+    return p;
+  }
+
+  /** {@code http://127.0.0.1:PORT} of a gateway started by {@link #serve}. */
+  public String url() {
+    if (port < 0) {
+      throw new IllegalStateException("not started by serve()");
+    }
+    return "http://127.0.0.1:" + port;
+  }
+
+  /** {@code kill -9}: no shutdown, nothing flushed. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly().waitFor();
   }
 
   /** Starts the jar with these arguments; {@code env} entries with a null value are removed from the inherited environment. */
