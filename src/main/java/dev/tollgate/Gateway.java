@@ -68,14 +68,20 @@ public final class Gateway {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
     List<GatewayVerticle> servers = new ArrayList<>();
     try {
-      GatewayVerticle first = new GatewayVerticle(shared, port);
+      // Vert.x shares one listening socket among the servers of one port; for a random port that
+      // takes a negative port number (0 would give every event loop its own random port)
+      int listenPort = port == 0 ? -1 : port;
+      GatewayVerticle first = new GatewayVerticle(shared, listenPort);
       await(vertx.deployVerticle(first));
       servers.add(first);
       int actualPort = first.actualPort();
       for (int i = 1; i < loops; i++) {
-        GatewayVerticle v = new GatewayVerticle(shared, actualPort);
+        GatewayVerticle v = new GatewayVerticle(shared, listenPort);
         await(vertx.deployVerticle(v));
         servers.add(v);
+        if (v.actualPort() != actualPort) {
+          throw new IllegalStateException("event loop " + i + " listens on port " + v.actualPort() + ", not " + actualPort);
+        }
       }
       Gateway gateway = new Gateway(vertx, servers, actualPort, settings, resources);
       log.info("Tollgate {} ready on http://{}:{} in {} ms, serving {} model(s){}", Version.VERSION, host, actualPort,
