@@ -17,7 +17,7 @@ import java.util.function.Predicate;
  * <p>{@code java bench/Report.java bench/results/STAMP.raw}
  */
 public final class Report {
-  private static final String[] TARGETS = {"direct", "nginx", "tollgate"};
+  private static final String[] TARGETS = {"direct", "nginx", "tollgate", "baseline"};
 
   private final Map<String, String> meta = new LinkedHashMap<>();
   /** scenario → target → the rounds' measurements. */
@@ -104,6 +104,19 @@ public final class Report {
           ms(added(s, "nginx", "p99_us")));
     }
     out("");
+
+    if (runs.values().stream().anyMatch(m -> m.containsKey("baseline"))) {
+      out("this build against the baseline build (%s)", meta.get("baseline"));
+      out("%-16s %16s %13s %13s", "scenario", "RPS / baseline", "p50 +ms", "p99 +ms");
+      for (String s : runs.keySet()) {
+        if (has(s, "tollgate") && has(s, "baseline")) {
+          out("%-16s %16.2f %13s %13s", s, med(s, "tollgate", "rps") / med(s, "baseline", "rps"),
+              ms(med(s, "tollgate", "p50_us") - med(s, "baseline", "p50_us")),
+              ms(med(s, "tollgate", "p99_us") - med(s, "baseline", "p99_us")));
+        }
+      }
+      out("");
+    }
 
     double[] startMs = startups.stream().mapToDouble(m -> Double.parseDouble(m.get("ms"))).sorted().toArray();
     double startup = median(startMs);

@@ -10,7 +10,10 @@
 #   bench/run.sh --profile   JFR profile of Tollgate under 64 connections (JSON, then SSE)
 #
 # Knobs (environment): ROUNDS=3 DURATION=8 (seconds per run) RATE=2000 CONNS="64 512"
+# SCENARIOS="closed rate ttfb slow" (wrk; open loop; first byte; delayed upstream)
 # SLOW_CONNS=512 SLOW_DELAY_MS=100 STARTUPS=3 GEN_CPU=0 SRV_CPU=1 TOLLGATE_JAVA_OPTS=""
+# BASELINE_JAR=path/to/older/tollgate.jar adds a fourth target, "baseline": that build, interleaved
+# with the others, to see what a change did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -24,6 +27,7 @@ CONNS=${CONNS:-"64 512"}
 SLOW_CONNS=${SLOW_CONNS:-512}
 SLOW_DELAY_MS=${SLOW_DELAY_MS:-100}
 STARTUPS=${STARTUPS:-3}
+SCENARIOS=${SCENARIOS:-"closed rate ttfb slow"}
 GEN_CPU=${GEN_CPU:-0}
 SRV_CPU=${SRV_CPU:-1}
 TOLLGATE_JAVA_OPTS=${TOLLGATE_JAVA_OPTS:-}
@@ -106,7 +110,7 @@ wait_http() {  # url, seconds: polls until the URL answers 2xx
   done
 }
 
-UP=$(free_port); PX=$(free_port); SLOW=$(free_port); TG=$(free_port)
+UP=$(free_port); PX=$(free_port); SLOW=$(free_port); TG=$(free_port); BASE=$(free_port)
 
 # --- fixtures: canned upstream answers and the request bodies ---------------------------------
 FIX=$ROOT/bench/fixtures
@@ -224,18 +228,20 @@ wait_http "http://127.0.0.1:$UP/json/v1/chat/completions" 10 || true
 wait_http "http://127.0.0.1:$PX/json/v1/chat/completions" 10 || true
 for _ in $(seq 500); do grep -q ready "$T/delayed.log" && break; sleep 0.02; done
 
+TARGETS=(direct nginx tollgate)
 url() {  # target, kind (json|sse|slow)
   case "$1:$2" in
     direct:slow) echo "http://127.0.0.1:$SLOW/v1/chat/completions" ;;
     direct:*) echo "http://127.0.0.1:$UP/$2/v1/chat/completions" ;;
     nginx:*) echo "http://127.0.0.1:$PX/$2/v1/chat/completions" ;;
     tollgate:*) echo "http://127.0.0.1:$TG/v1/chat/completions" ;;
+    baseline:*) echo "http://127.0.0.1:$BASE/v1/chat/completions" ;;
   esac
 }
 
 smoke() {  # every target answers every kind the way the benchmark expects
   local target kind out
-  for target in direct nginx tollgate; do
+  for target in "${TARGETS[@]}"; do
     for kind in json sse slow; do
       out=$(curl -sS -m 10 "$(url $target $kind)" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
         --data-binary @"$T/$kind.body")
@@ -305,20 +311,29 @@ for i in $(seq "$STARTUPS"); do
 done
 start_tollgate
 sample_rss & PIDS+=($!)
+if [ -n "${BASELINE_JAR:-}" ]; then
+  # shellcheck disable=SC2086
+  "${PIN_SRV[@]}" "$JAVA" $TOLLGATE_JAVA_OPTS -jar "$BASELINE_JAR" --config "$T/tollgate.yaml" --host 127.0.0.1 \
+    --port "$BASE" >"$T/baseline.log" 2>&1 & PIDS+=($!)
+  wait_http "http://127.0.0.1:$BASE/health/readiness" 30
+  TARGETS+=(baseline)
+  echo "meta baseline=$BASELINE_JAR" >>"$RAW"
+fi
 smoke
 echo warmup >"$T/phase"
-say "warm-up: tollgate, ${DURATION}s JSON + ${DURATION}s SSE at 64 connections (not recorded)"
-wrk_run tollgate json 64 >/dev/null
-wrk_run tollgate sse 64 >/dev/null
+say "warm-up: ${TARGETS[*]:2}, ${DURATION}s JSON + ${DURATION}s SSE at 64 connections (not recorded)"
+for target in "${TARGETS[@]:2}"; do
+  wrk_run "$target" json 64 >/dev/null
+  wrk_run "$target" sse 64 >/dev/null
+done
 
-TARGETS=(direct nginx tollgate)
 interleaved() {  # scenario, command...: each round runs every target, starting with a different one
-  local scenario=$1 r i target
+  local scenario=$1 n=${#TARGETS[@]} r i target
   shift
   echo "$scenario" >"$T/phase"
   for r in $(seq "$ROUNDS"); do
-    for i in 0 1 2; do
-      target=${TARGETS[$(((i + r - 1) % 3))]}
+    for i in $(seq 0 $((n - 1))); do
+      target=${TARGETS[$(((i + r - 1) % n))]}
       say "$scenario round $r: $target"
       record "$scenario" "$target" "$r" "$("$@" "$target")"
     done
@@ -328,19 +343,28 @@ wrk_scenario() { wrk_run "$3" "$1" "$2"; }
 rate_scenario() { gen_run "$2" "$1" mode=rate rate="$RATE" seconds="$DURATION" warmup=2; }
 streams_scenario() { gen_run "$3" "$1" mode=streams connections="$2" seconds="$DURATION" warmup=1; }
 
-for c in $CONNS; do
-  interleaved "json-c$c" wrk_scenario json "$c"
-  interleaved "sse-c$c" wrk_scenario sse "$c"
-done
-interleaved "json-rate$RATE" rate_scenario json
-interleaved "sse-rate$RATE" rate_scenario sse
-interleaved "sse-ttfb-c1" streams_scenario sse 1
-interleaved "slow-c$SLOW_CONNS" streams_scenario slow "$SLOW_CONNS"
+wants() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+if wants closed; then
+  for c in $CONNS; do
+    interleaved "json-c$c" wrk_scenario json "$c"
+    interleaved "sse-c$c" wrk_scenario sse "$c"
+  done
+fi
+if wants rate; then
+  interleaved "json-rate$RATE" rate_scenario json
+  interleaved "sse-rate$RATE" rate_scenario sse
+fi
+wants ttfb && interleaved "sse-ttfb-c1" streams_scenario sse 1
+if wants slow; then
+  say "warm-up: the delayed upstream (not recorded)"
+  streams_scenario slow "$SLOW_CONNS" direct >/dev/null
+  interleaved "slow-c$SLOW_CONNS" streams_scenario slow "$SLOW_CONNS"
+fi
 echo done >"$T/phase"
 echo "meta uptime_end=$(uptime | sed 's/.*load average: //; s/ //g')" >>"$RAW"
 grep . "$T/rss.log" | sed 's/^/rss /' >>"$RAW"
 if grep -q 'ignored' "$T/tollgate.log"; then
-  grep 'ignored' "$T/tollgate.log" | sort -u | sed 's/^/note /' >>"$RAW"
+  grep 'ignored' "$T/tollgate.log" | sed 's/^[0-9:.]* *//' | sort -u | sed 's/^/note /' >>"$RAW"
 fi
 
 cp "$RAW" "$RESULTS/$STAMP.raw"

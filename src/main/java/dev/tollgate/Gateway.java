@@ -65,7 +65,7 @@ public final class Gateway {
     }
 
     int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
     List<GatewayVerticle> servers = new ArrayList<>();
     try {
       // Vert.x shares one listening socket among the servers of one port; for a random port that
