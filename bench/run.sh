@@ -102,9 +102,10 @@ free_port() {
   done
 }
 
-wait_http() {  # url, seconds: polls until the URL answers 2xx
+wait_http() {  # url, seconds[, pid]: polls until the URL answers 2xx (fails early when pid died)
   local deadline=$((SECONDS + $2))
   until curl -sf -o /dev/null "$1"; do
+    [ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null || { say "the process serving $1 exited"; return 1; }
     [ $SECONDS -lt $deadline ] || { say "$1 did not come up"; return 1; }
     sleep 0.01
   done
@@ -202,7 +203,7 @@ GEN_CP="$JAR:$T/classes"
 "${PIN_SRV[@]}" "$NGINX" -p "$T/upstream" -c "$T/upstream/nginx.conf" & PIDS+=($!)
 "${PIN_SRV[@]}" "$NGINX" -p "$T/proxy" -c "$T/proxy/nginx.conf" & PIDS+=($!)
 NGINX_PROXY_PID=$!
-"${PIN_SRV[@]}" "$JAVA" -XX:+UseSerialGC -Xmx256m -cp "$GEN_CP" DelayedUpstream "$SLOW" "$SLOW_DELAY_MS" "$FIX/chat-stream.sse" \
+"${PIN_SRV[@]}" "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmx256m -cp "$GEN_CP" DelayedUpstream "$SLOW" "$SLOW_DELAY_MS" "$FIX/chat-stream.sse" \
   >"$T/delayed.log" 2>&1 & PIDS+=($!)
 
 TG_PID=
@@ -215,7 +216,10 @@ start_tollgate() {  # extra JVM options...; sets TG_PID and STARTUP_MS (exec to 
     >>"$T/tollgate.log" 2>&1 &
   TG_PID=$!
   PIDS+=("$TG_PID")
-  wait_http "http://127.0.0.1:$TG/health/readiness" 30
+  if ! wait_http "http://127.0.0.1:$TG/health/readiness" 60 "$TG_PID"; then
+    tail -20 "$T/tollgate.log" >&2
+    exit 1
+  fi
   t1=$(date +%s%N)
   STARTUP_MS=$(((t1 - t0) / 1000000))
 }
@@ -258,7 +262,7 @@ wrk_run() {  # target, kind, connections
     -s "$ROOT/bench/wrk-post.lua" "$(url "$1" "$2")" | grep '^RESULT'
 }
 gen_run() {  # target, kind, mode-specific key=value...
-  "${PIN_GEN[@]}" "$JAVA" -XX:+UseSerialGC -Xmx512m -cp "$GEN_CP" OpenLoop url="$(url "$1" "$2")" body="$T/$2.body" \
+  "${PIN_GEN[@]}" "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmx512m -cp "$GEN_CP" OpenLoop url="$(url "$1" "$2")" body="$T/$2.body" \
     bearer="$KEY" "${@:3}" | grep '^RESULT'
 }
 
