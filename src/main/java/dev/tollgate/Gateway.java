@@ -74,7 +74,7 @@ public final class Gateway {
     // Closed, in reverse order, after the HTTP servers drained (pools, clients, spend writers).
     List<AutoCloseable> resources = new ArrayList<>();
     int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
     Optional<SharedRedis> redis = SharedRedis.fromConfig(vertx, config);
     redis.ifPresent(r -> router.share(vertx, r));
     resources.addAll(redis.stream().toList());

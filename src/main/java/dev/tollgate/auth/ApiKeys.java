@@ -34,12 +34,17 @@ public final class ApiKeys {
     return v == null ? null : v.trim();
   }
 
-  public static byte[] sha256(String key) {
+  /** One digest per thread: looking the algorithm up on every request showed up in the profile. */
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  });
+
+  public static byte[] sha256(String key) {
+    return SHA256.get().digest(key.getBytes(StandardCharsets.UTF_8));
   }
 
   public static String sha256Hex(String key) {

@@ -1,8 +1,13 @@
 package dev.tollgate.call;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import dev.tollgate.json.Json;
 import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
 
 /**
  * Token usage of one call, read from OpenAI's {@code usage} block (of a response, or of the last
@@ -12,6 +17,8 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
     long cacheCreationTokens) {
   public static final Usage NONE = new Usage(0, 0, 0, 0, 0);
   private static final byte[] USAGE_KEY = "\"usage\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  /** Reads one member's value in the middle of a document (the shared mapper rejects what follows it). */
+  private static final ObjectReader MEMBER = Json.MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   public long totalTokens() {
     return promptTokens + completionTokens;
@@ -19,7 +26,10 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
 
   /** The usage block of an OpenAI response or chunk; null when it has none. */
   public static Usage of(JsonNode response) {
-    JsonNode u = response == null ? null : response.get("usage");
+    return fromBlock(response == null ? null : response.get("usage"));
+  }
+
+  private static Usage fromBlock(JsonNode u) {
     if (u == null || !u.isObject()) {
       return null;
     }
@@ -63,11 +73,35 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
     return i;
   }
 
-  /** Usage of a chunk or body, or null (also for anything that is not JSON). */
+  /**
+   * Usage of a chunk or body, or null (also for anything that is not JSON). Streams over the
+   * document and builds a tree of the {@code usage} member only: a whole response body is not
+   * worth a tree just for its token counts.
+   */
   public static Usage parse(Buffer json) {
     if (!mayContainUsage(json)) {
       return null;
     }
-    return of(Json.tryParse(json));
+    JsonNode usage = null;
+    try (JsonParser p = Json.MAPPER.createParser(json.getBytes())) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        boolean isUsage = p.currentName().equals("usage");
+        p.nextToken();
+        if (isUsage) {
+          usage = MEMBER.readTree(p);
+        } else {
+          p.skipChildren();
+        }
+      }
+      if (p.nextToken() != null) {
+        return null; // trailing tokens: not one JSON document
+      }
+    } catch (IOException e) {
+      return null;
+    }
+    return fromBlock(usage);
   }
 }

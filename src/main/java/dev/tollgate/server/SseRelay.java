@@ -5,6 +5,8 @@ import dev.tollgate.call.ProxyCall;
 import dev.tollgate.call.Usage;
 import dev.tollgate.provider.ChunkStream;
 import dev.tollgate.provider.UpstreamException;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +15,11 @@ import java.nio.charset.StandardCharsets;
  * Writes a chunk stream to the client as OpenAI's SSE: one {@code data: {...}} event per chunk
  * as it arrives, {@code data: [DONE]} at the end, an error event if the stream breaks mid-way.
  * A slow client pauses the upstream instead of buffering without bound.
+ *
+ * <p>The events that arrive in one go (decoded from one upstream read) leave in one write, at the
+ * end of the event loop's current task: one syscall and TCP segment instead of one per event,
+ * which the benchmark's profile showed to be the biggest cost of a stream. Nothing waits longer
+ * than that task.
  */
 final class SseRelay implements ChunkStream.Listener {
   private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
@@ -23,6 +30,9 @@ final class SseRelay implements ChunkStream.Listener {
   private final ProxyCall call;
   private final ChunkStream stream;
   private final boolean forwardUsageChunk;
+  private final Context context = Vertx.currentContext();
+  /** Events not written yet; null when there are none. */
+  private Buffer pending;
 
   private SseRelay(HttpServerResponse response, ProxyCall call, ChunkStream stream) {
     this.response = response;
@@ -58,11 +68,36 @@ final class SseRelay implements ChunkStream.Listener {
       }
     }
     call.chunkSent(json);
-    response.write(frame(json));
+    if (pending == null) {
+      pending = Buffer.buffer(json.length() + 64);
+      if (context != null) {
+        context.runOnContext(v -> flush());
+      }
+    }
+    pending.appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT);
+    if (context == null) {
+      flush();
+    }
+  }
+
+  private void flush() {
+    Buffer events = pending;
+    pending = null;
+    if (events == null || response.closed() || response.ended()) {
+      return;
+    }
+    response.write(events);
     if (response.writeQueueFull()) {
       stream.pause();
       response.drainHandler(v -> stream.resume());
     }
+  }
+
+  /** The events not written yet, followed by the last one. */
+  private Buffer withPending(Buffer last) {
+    Buffer events = pending == null ? last : pending.appendBuffer(last);
+    pending = null;
+    return events;
   }
 
   /** A chunk with no choices: the usage chunk OpenAI sends last when include_usage is on. */
@@ -74,7 +109,7 @@ final class SseRelay implements ChunkStream.Listener {
   @Override
   public void onEnd() {
     if (!response.closed()) {
-      response.end(DONE);
+      response.end(withPending(DONE));
     }
     call.complete(new ProxyCall.Outcome(200, null, null, false));
   }
@@ -83,7 +118,7 @@ final class SseRelay implements ChunkStream.Listener {
   public void onError(UpstreamException e) {
     ApiError error = ApiError.from(e);
     if (!response.closed()) {
-      response.end(frame(error.body()));
+      response.end(withPending(frame(error.body())));
     }
     call.complete(new ProxyCall.Outcome(200, null, error, false));
   }

@@ -1,0 +1,275 @@
+import io.vertx.core.Context;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The benchmark's own load generator, for what wrk cannot measure. Runs on the Vert.x classes
+ * inside tollgate.jar: {@code java -cp target/tollgate.jar bench/OpenLoop.java mode=... key=value ...}
+ *
+ * <ul>
+ *   <li>{@code mode=rate}: open loop. Request i is due at {@code start + i/rate}, whether or not
+ *       earlier ones have answered, and its latency counts from that due time — so a server that
+ *       falls behind shows up as queueing in the percentiles, which a closed loop like wrk hides.
+ *   <li>{@code mode=streams}: closed loop of {@code connections} concurrent streaming requests;
+ *       per stream the time to first byte, the whole duration, the longest silence between two
+ *       reads (a stall when over {@code stall_ms}), and whether it ended with {@code data: [DONE]}.
+ * </ul>
+ *
+ * Prints one line {@code RESULT key=value ...} (times in microseconds) for bench/run.sh.
+ */
+public final class OpenLoop {
+  private final Map<String, String> args;
+  private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+  private final HttpClient client;
+  private final RequestOptions request;
+  private final Buffer body;
+
+  private OpenLoop(Map<String, String> args) throws Exception {
+    this.args = args;
+    int maxConnections = Integer.parseInt(args.getOrDefault("max_connections", "1024"));
+    client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
+            .setKeepAliveTimeout(0).setIdleTimeout(30),
+        new PoolOptions().setHttp1MaxSize(maxConnections).setMaxWaitQueueSize(-1));
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json");
+    String auth = args.get("bearer");
+    if (auth != null) {
+      headers.add("authorization", "Bearer " + auth);
+    }
+    request = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(args.get("url")).setHeaders(headers)
+        .setIdleTimeout(Long.parseLong(args.getOrDefault("timeout_ms", "10000")));
+    body = Buffer.buffer(Files.readAllBytes(Path.of(args.get("body"))));
+  }
+
+  public static void main(String[] argv) throws Exception {
+    Map<String, String> args = new HashMap<>();
+    for (String a : argv) {
+      int eq = a.indexOf('=');
+      if (eq < 0) {
+        throw new IllegalArgumentException("arguments are key=value, got " + a);
+      }
+      args.put(a.substring(0, eq), a.substring(eq + 1));
+    }
+    OpenLoop load = new OpenLoop(args);
+    try {
+      String result = switch (args.getOrDefault("mode", "rate")) {
+        case "rate" -> load.rate();
+        case "streams" -> load.streams();
+        default -> throw new IllegalArgumentException("mode is rate or streams");
+      };
+      System.out.println("RESULT " + result);
+    } finally {
+      load.vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  // ---------------------------------------------------------------- open loop at a fixed rate
+
+  private String rate() throws InterruptedException {
+    double rate = Double.parseDouble(args.getOrDefault("rate", "2000"));
+    double warmup = Double.parseDouble(args.getOrDefault("warmup", "2"));
+    double seconds = Double.parseDouble(args.getOrDefault("seconds", "10"));
+    schedule(rate, (int) (rate * warmup), null);
+    long[] latencies = new long[(int) (rate * seconds)];
+    long t0 = System.nanoTime();
+    long errors = schedule(rate, latencies.length, latencies);
+    double elapsed = (System.nanoTime() - t0) / 1e9;
+    long[] ok = Arrays.stream(latencies).filter(l -> l >= 0).sorted().toArray();
+    return String.format(Locale.ROOT, "requests=%d errors=%d target_rps=%.0f rps=%.1f %s",
+        latencies.length, errors, rate, ok.length / elapsed, percentiles("", ok));
+  }
+
+  /**
+   * Sends {@code count} requests on a fixed schedule from this thread (the event loop does the
+   * I/O), and waits for every answer. Latency of request i runs from its due time to the end of
+   * its response body; -1 marks a failure.
+   */
+  private long schedule(double rate, int count, long[] latencies) throws InterruptedException {
+    Context ctx = vertx.getOrCreateContext();
+    CountDownLatch done = new CountDownLatch(count);
+    AtomicLong errors = new AtomicLong();
+    long start = System.nanoTime() + 1_000_000;
+    double interval = 1e9 / rate;
+    for (int i = 0; i < count; i++) {
+      long due = start + (long) (i * interval);
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      int index = i;
+      ctx.runOnContext(v -> client.request(request)
+          .compose(req -> req.send(body))
+          .compose(resp -> resp.body().map(b -> resp.statusCode()))
+          .onComplete(ar -> {
+            long latency = System.nanoTime() - due;
+            boolean ok = ar.succeeded() && ar.result() == 200;
+            if (!ok) {
+              errors.incrementAndGet();
+            }
+            if (latencies != null) {
+              latencies[index] = ok ? latency : -1;
+            }
+            done.countDown();
+          }));
+    }
+    if (!done.await(60, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(done.getCount() + " requests never finished");
+    }
+    return errors.get();
+  }
+
+  // ---------------------------------------------------------------- concurrent streams
+
+  private String streams() throws InterruptedException {
+    int connections = Integer.parseInt(args.getOrDefault("connections", "512"));
+    double warmup = Double.parseDouble(args.getOrDefault("warmup", "1"));
+    double seconds = Double.parseDouble(args.getOrDefault("seconds", "10"));
+    long stallNanos = Long.parseLong(args.getOrDefault("stall_ms", "1000")) * 1_000_000;
+    long now = System.nanoTime();
+    Streams s = new Streams(now + (long) (warmup * 1e9), now + (long) ((warmup + seconds) * 1e9), stallNanos,
+        new CountDownLatch(connections));
+    Context ctx = vertx.getOrCreateContext();
+    ctx.runOnContext(v -> {
+      for (int c = 0; c < connections; c++) {
+        s.next();
+      }
+    });
+    if (!s.finished.await((long) (warmup + seconds) + 60, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("streams never finished");
+    }
+    long[] total = Arrays.copyOf(s.total, s.count);
+    long[] ttfb = Arrays.copyOf(s.ttfb, s.count);
+    Arrays.sort(total);
+    Arrays.sort(ttfb);
+    return String.format(Locale.ROOT, "streams=%d rps=%.1f errors=%d incomplete=%d stalled=%d max_gap_us=%d %s %s",
+        s.count, s.count / seconds, s.errors, s.incomplete, s.stalled, s.maxGap / 1000,
+        percentiles("", total), percentiles("ttfb_", ttfb));
+  }
+
+  /** State of the closed loop; touched only on the one event loop. */
+  private final class Streams {
+    final long recordFrom;
+    final long stopAt;
+    final long stallNanos;
+    final CountDownLatch finished;
+    long[] total = new long[1 << 16];
+    long[] ttfb = new long[1 << 16];
+    int count;
+    long errors;
+    long incomplete;
+    long stalled;
+    long maxGap;
+
+    Streams(long recordFrom, long stopAt, long stallNanos, CountDownLatch finished) {
+      this.recordFrom = recordFrom;
+      this.stopAt = stopAt;
+      this.stallNanos = stallNanos;
+      this.finished = finished;
+    }
+
+    void next() {
+      long start = System.nanoTime();
+      if (start >= stopAt) {
+        finished.countDown();
+        return;
+      }
+      boolean recorded = start >= recordFrom;
+      client.request(request).compose(req -> req.send(body)).onComplete(ar -> {
+        if (ar.failed() || ar.result().statusCode() != 200) {
+          if (recorded) {
+            errors++;
+          }
+          if (ar.succeeded()) {
+            ar.result().body().onComplete(x -> next());
+          } else {
+            vertx.setTimer(10, id -> next());
+          }
+          return;
+        }
+        read(ar.result(), start, recorded);
+      });
+    }
+
+    private void read(HttpClientResponse response, long start, boolean recorded) {
+      long[] first = {0};
+      long[] last = {System.nanoTime()};
+      long[] gap = {last[0] - start};
+      StringBuilder tail = new StringBuilder();
+      response.handler(bytes -> {
+        long t = System.nanoTime();
+        if (first[0] == 0) {
+          first[0] = t;
+        }
+        gap[0] = Math.max(gap[0], t - last[0]);
+        last[0] = t;
+        tail.append(bytes.toString());
+        if (tail.length() > 64) {
+          tail.delete(0, tail.length() - 64);
+        }
+      });
+      response.exceptionHandler(e -> {
+        if (recorded) {
+          incomplete++;
+        }
+      });
+      response.endHandler(v -> {
+        long end = System.nanoTime();
+        if (recorded) {
+          maxGap = Math.max(maxGap, gap[0]);
+          if (gap[0] > stallNanos) {
+            stalled++;
+          }
+          if (first[0] == 0 || !tail.toString().contains("data: [DONE]")) {
+            incomplete++;
+          } else {
+            add(end - start, first[0] - start);
+          }
+        }
+        next();
+      });
+    }
+
+    private void add(long totalNanos, long ttfbNanos) {
+      if (count == total.length) {
+        total = Arrays.copyOf(total, count * 2);
+        ttfb = Arrays.copyOf(ttfb, count * 2);
+      }
+      total[count] = totalNanos;
+      ttfb[count] = ttfbNanos;
+      count++;
+    }
+  }
+
+  /** p50, p90, p99, p99.9 and max in microseconds, from sorted nanoseconds. */
+  private static String percentiles(String prefix, long[] sorted) {
+    if (sorted.length == 0) {
+      return prefix + "p50_us=NaN " + prefix + "p99_us=NaN";
+    }
+    StringBuilder sb = new StringBuilder();
+    double[] ps = {50, 90, 99, 99.9};
+    String[] names = {"p50", "p90", "p99", "p999"};
+    for (int k = 0; k < ps.length; k++) {
+      int i = (int) Math.max(0, Math.min(sorted.length - 1, Math.ceil(ps[k] / 100 * sorted.length) - 1));
+      sb.append(prefix).append(names[k]).append("_us=").append(sorted[i] / 1000).append(' ');
+    }
+    sb.append(prefix).append("max_us=").append(sorted[sorted.length - 1] / 1000);
+    return sb.toString();
+  }
+}
