@@ -50,8 +50,11 @@ LABEL org.opencontainers.image.title="Tollgate" \
 ENV JAVA_HOME=/opt/java/jre \
     PATH=/opt/java/jre/bin:/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     TOLLGATE_JVM_OPTS="-XX:MaxRAMPercentage=75.0 -XX:InitialRAMPercentage=25.0 -XX:+ExitOnOutOfMemoryError -XX:+UseContainerSupport -Djava.io.tmpdir=/tmp -Dvertx.cacheDirBase=/tmp/vertx-cache" \
-    PORT=4000
-RUN groupadd --system --gid 10001 tollgate && useradd --system --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin tollgate
+    PORT=4000 \
+    TOLLGATE_DB_PATH=/app/data/tollgate.db \
+    TOLLGATE_SPEND_JOURNAL_DIR=/app/data/spend-journal
+RUN groupadd --system --gid 10001 tollgate && useradd --system --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin tollgate \
+    && mkdir -p /app/data && chown 10001:10001 /app/data
 COPY --from=jre /jre /opt/java/jre
 COPY --from=agents /agents /app/agents
 COPY docker/tollgate /app/bin/tollgate
