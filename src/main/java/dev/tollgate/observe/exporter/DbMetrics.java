@@ -151,8 +151,8 @@ final class DbMetrics {
               return true;
             }
             long reset = rs.getLong(5);
-            Budgeted b = new Budgeted(rs.getString(1), rs.getString(2), rs.getString(3), rs.getDouble(4), rs.wasNull() ? null : reset,
-                parse(rs.getString(6)));
+            Long resetAt = rs.wasNull() ? null : reset;
+            Budgeted b = new Budgeted(rs.getString(1), rs.getString(2), rs.getString(3), rs.getDouble(4), resetAt, parse(rs.getString(6)));
             if (b.kind().equals(Entity.BUDGET)) {
               linkedBudgets.put(b.id(), b.settings());
             } else {

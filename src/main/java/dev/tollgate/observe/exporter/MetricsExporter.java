@@ -86,7 +86,7 @@ public final class MetricsExporter implements AutoCloseable {
       e.server.start();
       log.info("metrics exporter on http://{}:{}/metrics, reading database {} (last {} days, cached {} s)", options.host(), e.port(),
           db.description(), options.days(), options.cacheSeconds());
-      e.checkSchema();
+      e.executor.execute(e::checkSchema); // early, without holding up start; a scrape waits for it
       return e;
     } catch (IOException e) {
       db.close();
