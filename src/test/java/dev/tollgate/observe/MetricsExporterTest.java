@@ -22,8 +22,6 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -36,20 +34,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class MetricsExporterTest {
   static final String TODAY = LocalDate.now(ZoneOffset.UTC).toString();
 
-  FakeUpstream upstream;
-
-  @BeforeEach
-  void upstream() {
-    upstream = LlmUpstream.start(); // every answer: 10 prompt + 5 completion tokens
-  }
-
-  @AfterEach
-  void stop() {
-    upstream.close();
-  }
-
-  /** alpha costs 10 × 0.001 + 5 × 0.002 = 0.02 a call, beta 10 × 0.0001 + 5 × 0.0002 = 0.002. */
-  String yaml() {
+  /** {@link LlmUpstream} answers 10 prompt + 5 completion tokens: alpha costs 10 × 0.001 + 5 × 0.002 = 0.02 a call, beta 0.002. */
+  static String yaml(FakeUpstream upstream) {
     return """
         model_list:
           - model_name: alpha
@@ -112,10 +98,10 @@ class MetricsExporterTest {
   @ParameterizedTest
   @EnumSource(Backend.class)
   void exportsSpendRequestsTokensAndBudgetsFromTheDatabaseAcrossAGatewayRestart(Backend backend) throws Exception {
-    try (TestDatabase db = TestDatabase.create(backend)) {
+    try (FakeUpstream upstream = LlmUpstream.start(); TestDatabase db = TestDatabase.create(backend)) {
       String k1;
       String k2;
-      try (TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      try (TestGateway gw = TestGateway.start(yaml(upstream), db.env())) {
         assertThat(gw.post("/team/new", "{\"team_id\":\"t-search\",\"team_alias\":\"search\",\"max_budget\":10,\"budget_duration\":\"30d\"}")
             .statusCode()).isEqualTo(200);
         k1 = newKey(gw, "{\"key_alias\":\"k-one\",\"team_id\":\"t-search\",\"max_budget\":1}");
@@ -181,7 +167,7 @@ class MetricsExporterTest {
         m.assertPromtoolAccepts();
 
         // a new gateway process on the same database: totals go on from where they were
-        try (TestGateway gw = TestGateway.start(yaml(), db.env())) {
+        try (TestGateway gw = TestGateway.start(yaml(upstream), db.env())) {
           chat(gw, k2, "alpha", null);
           awaitSpendRows(db, 5);
         }
