@@ -4,6 +4,7 @@ import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.Environment;
 import dev.tollgate.config.GatewayConfig;
+import dev.tollgate.observe.exporter.MetricsExporter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "tollgate", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
     description = "An OpenAI-compatible LLM gateway (a drop-in replacement for the LiteLLM proxy).",
-    subcommands = {Main.HealthCommand.class, Main.MigrateCommand.class})
+    subcommands = {Main.HealthCommand.class, Main.MigrateCommand.class, Main.MetricsExporterCommand.class})
 public final class Main implements Callable<Integer> {
   @Option(names = "--config", description = "LiteLLM-style config.yaml (without it: no models, still serves health)")
   Path config;
@@ -49,7 +50,8 @@ public final class Main implements Callable<Integer> {
 
   private static boolean isServing(String[] args) {
     for (String a : args) {
-      if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version") || a.equals("health") || a.equals("migrate")) {
+      if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version") || a.equals("health") || a.equals("migrate")
+          || a.equals("metrics-exporter")) {
         return false;
       }
     }
@@ -128,7 +130,11 @@ public final class Main implements Callable<Integer> {
 
   /** {@code PORT}, 4000 when unset; a wrong value is a config error, not a stack trace. */
   static int portFromEnvironment(Environment env) {
-    String v = env.get("PORT").orElse("4000").trim();
+    return portFromEnvironment(env, "PORT", 4000);
+  }
+
+  static int portFromEnvironment(Environment env, String name, int fallback) {
+    String v = env.get(name).orElse(Integer.toString(fallback)).trim();
     try {
       int p = Integer.parseInt(v);
       if (p >= 0 && p <= 65535) {
@@ -137,7 +143,7 @@ public final class Main implements Callable<Integer> {
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    throw new ConfigException("PORT: \"" + v + "\" is not valid (expected a port number, 0-65535)");
+    throw new ConfigException(name + ": \"" + v + "\" is not valid (expected a port number, 0-65535)");
   }
 
   /** {@code tollgate migrate}: applies the database migrations and exits (non-zero, one line, on failure). */
@@ -161,6 +167,54 @@ public final class Main implements Callable<Integer> {
         System.err.println("migrate failed: " + e.getMessage());
         return 1;
       }
+    }
+  }
+
+  /** {@code tollgate metrics-exporter}: Prometheus metrics computed from the database, on a port of its own. */
+  @Command(name = "metrics-exporter", description = "serve Prometheus metrics computed from the database (spend, requests, tokens, budgets of all replicas)")
+  static final class MetricsExporterCommand implements Callable<Integer> {
+    @Option(names = "--config", description = "config.yaml (for general_settings.database_url / database_path)")
+    Path config;
+
+    @Option(names = "--port", description = "port to listen on (default: $METRICS_EXPORTER_PORT or " + MetricsExporter.DEFAULT_PORT + ")")
+    Integer port;
+
+    @Option(names = "--host", defaultValue = "0.0.0.0", description = "address to bind (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--days", defaultValue = "7", description = "days of daily aggregates to export, today (UTC) included (default: ${DEFAULT-VALUE})")
+    int days;
+
+    @Option(names = "--cache-seconds", defaultValue = "10", description = "reuse a read of the database for this long (default: ${DEFAULT-VALUE})")
+    int cacheSeconds;
+
+    @Option(names = "--max-series", defaultValue = "10000", description = "at most this many daily rows and budgets per read (default: ${DEFAULT-VALUE})")
+    int maxSeries;
+
+    @Override
+    public Integer call() {
+      Environment env = Environment.system();
+      Logging.configure(env, false);
+      MetricsExporter exporter;
+      try {
+        GatewayConfig cfg = config == null ? GatewayConfig.empty(env) : ConfigLoader.load(config, env);
+        int p = port != null ? port : portFromEnvironment(env, "METRICS_EXPORTER_PORT", MetricsExporter.DEFAULT_PORT);
+        exporter = MetricsExporter.start(cfg, new MetricsExporter.Options(host, p, days, cacheSeconds, maxSeries));
+      } catch (RuntimeException e) {
+        System.err.println("metrics-exporter: " + e.getMessage());
+        return 1;
+      }
+      CountDownLatch stopped = new CountDownLatch(1);
+      Signals.onTermination(() -> {
+        exporter.close();
+        stopped.countDown();
+      });
+      try {
+        stopped.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return 0;
     }
   }
 

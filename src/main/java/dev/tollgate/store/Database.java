@@ -264,7 +264,7 @@ public final class Database implements AutoCloseable {
     }
   }
 
-  static String firstLine(Throwable e) {
+  public static String firstLine(Throwable e) {
     String m = String.valueOf(e.getMessage());
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t.getMessage() != null) {

@@ -1,9 +1,16 @@
 package dev.tollgate.observe;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -55,5 +62,19 @@ record Scrape(String text, List<Sample> samples) {
       }
     }
     return null;
+  }
+
+  /** Prometheus' own parser ({@code promtool check metrics}, Debian package prometheus) accepts the text; skipped without promtool. */
+  void assertPromtoolAccepts() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/promtool")), "promtool (Debian package prometheus) is not installed");
+    Process p = new ProcessBuilder("/usr/bin/promtool", "check", "metrics").redirectErrorStream(true).start();
+    try (var in = p.getOutputStream()) {
+      in.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    // exit 3 is lint hints only (e.g. JVM metric names); 1 is a format the parser rejects
+    assertThat(out).doesNotContain("error while linting").doesNotContain("parsing error");
+    assertThat(p.exitValue()).as(out).isIn(0, 3);
   }
 }
