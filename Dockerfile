@@ -13,7 +13,7 @@ FROM ${BUILD_BASE} AS deps
 WORKDIR /src
 COPY mvnw pom.xml ./
 COPY .mvn .mvn
-RUN ./mvnw -B -ntp -q dependency:go-offline
+RUN ./mvnw -B -ntp -q dependency:resolve dependency:resolve-plugins
 
 # --- Java agents, fetched from Maven Central at build time (nothing is downloaded at start)
 FROM deps AS agents

@@ -364,7 +364,7 @@ if wants slow; then
   streams_scenario slow "$SLOW_CONNS" direct >/dev/null
   interleaved "slow-c$SLOW_CONNS" streams_scenario slow "$SLOW_CONNS"
 fi
-echo done >"$T/phase"
+echo "done" >"$T/phase"
 echo "meta uptime_end=$(uptime | sed 's/.*load average: //; s/ //g')" >>"$RAW"
 grep . "$T/rss.log" | sed 's/^/rss /' >>"$RAW"
 if grep -q 'ignored' "$T/tollgate.log"; then
