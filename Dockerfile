@@ -26,7 +26,7 @@ RUN ./mvnw -B -ntp -q dependency:copy -Dmdep.stripVersion=true -DoutputDirectory
 
 # --- a trimmed JRE: the modules the jar needs (jdeps), plus the ones the agents and JDBC use
 FROM deps AS jre
-ARG JRE_MODULES=java.base,java.logging,java.naming,java.net.http,java.management,java.sql,java.xml,java.instrument,jdk.unsupported,jdk.management,jdk.crypto.ec,jdk.naming.dns,jdk.zipfs
+ARG JRE_MODULES=java.base,java.logging,java.naming,java.net.http,java.management,java.sql,java.xml,java.instrument,jdk.unsupported,jdk.management,jdk.crypto.ec,jdk.naming.dns,jdk.zipfs,jdk.httpserver
 RUN present=$(java --list-modules | sed 's/@.*//' | tr '\n' ' ') \
  && modules=$(for m in $(echo "$JRE_MODULES" | tr ',' ' '); do case " $present " in *" $m "*) printf '%s,' "$m";; esac; done) \
  && jlink --add-modules "${modules%,}" --strip-java-debug-attributes --no-man-pages --no-header-files --compress=zip-6 --output /jre
