@@ -64,7 +64,7 @@ public final class KeysModule implements AutoCloseable {
   private Thread maintenance;
   private volatile Router router;
   private volatile SharedRedis redis;
-  private int lastUnreadable; // stored models another salt key sealed, last time they were read
+  private volatile int lastUnreadable; // stored models another salt key sealed, last time they were read
   private volatile boolean migrated;
   private volatile boolean running = true;
 
@@ -103,37 +103,43 @@ public final class KeysModule implements AutoCloseable {
 
   /** Models added through /model/new, to serve beside config.yaml's; those sealed under another salt key are reported and left out. */
   public List<Deployment> storedDeployments() {
-    return loadStored().orElse(List.of());
+    try {
+      return loadStored().orElse(List.of());
+    } catch (Exception e) {
+      log.error("models stored in the database are not served: {}", e.getMessage());
+      return List.of();
+    }
   }
 
-  /** The stored models' deployments; empty when they cannot be read now (the router keeps what it serves). */
-  private Optional<List<Deployment>> loadStored() {
+  /** The stored models' deployments; empty before the database is migrated or without store_model_in_db. */
+  private Optional<List<Deployment>> loadStored() throws Exception {
     if (!storeModelsInDb || !migrated) {
       return Optional.empty();
     }
-    try {
-      List<ModelStore.StoredModel> stored = models.all();
-      int unreadable = (int) stored.stream().filter(m -> m.litellmParams() == null).count();
-      if (unreadable != lastUnreadable && unreadable > 0) {
-        log.error("{}", ModelAdmin.saltMessage(unreadable));
-      }
-      lastUnreadable = unreadable;
-      return Optional.of(ModelAdmin.deployments(stored, config.env()));
-    } catch (Exception e) {
-      log.error("models stored in the database are not served: {}", e.getMessage());
-      return Optional.empty();
+    List<ModelStore.StoredModel> stored = models.all();
+    int unreadable = (int) stored.stream().filter(m -> m.litellmParams() == null).count();
+    if (unreadable != lastUnreadable && unreadable > 0) {
+      log.error("{}", ModelAdmin.saltMessage(unreadable));
     }
+    lastUnreadable = unreadable;
+    return Optional.of(ModelAdmin.deployments(stored, config.env()));
   }
 
   /**
    * Serves the models stored in the database now, when they changed: after /model/* on this
    * replica, on every refresh, and at once on a change announced by another replica through Redis.
+   * Synchronized so that an older read never replaces a newer one. Unreadable now: keeps what it serves.
    */
-  private void reloadModels() {
+  private synchronized void reloadModels() {
     Router r = router;
-    if (r != null) {
+    if (r == null) {
+      return;
+    }
+    try {
       loadStored().filter(r::replaceStored).ifPresent(ds -> log.info("models stored in the database changed: serving {}",
           String.join(", ", r.modelNames())));
+    } catch (Exception e) {
+      log.debug("stored models not reloaded (still serving the ones read before): {}", e.getMessage());
     }
   }
 
