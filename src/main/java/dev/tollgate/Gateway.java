@@ -61,8 +61,8 @@ public final class Gateway {
     MasterKeyAuthenticator auth = masterKey(config);
     // virtual keys, budgets, rate limits and spend (SQLite by default, PostgreSQL with DATABASE_URL)
     KeysModule keys = KeysModule.open(config);
-    deployments.addAll(keys.storedDeployments());
-    Router router = Router.fromConfig(config, deployments);
+    // models stored through /model/new: replaced at run time when they change (KeysModule)
+    Router router = Router.fromConfig(config, deployments, keys.storedDeployments());
     ResponseCache cache = ResponseCache.fromConfig(config);
     // The request path after authentication, in order; routing and the provider call come last.
     List<Interceptor> interceptors = new ArrayList<>();
@@ -70,7 +70,7 @@ public final class Gateway {
     List<GatewayVerticle.RouteContributor> routes = new ArrayList<>();
     routes.add(new MessagesRoutes(router));
     routes.add(new GeminiIngress());
-    routes.add(new PassThroughRoutes(deployments, config.env()));
+    routes.add(new PassThroughRoutes(router.deployments(), config.env()));
     // Closed, in reverse order, after the HTTP servers drained (pools, clients, spend writers).
     List<AutoCloseable> resources = new ArrayList<>();
     int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
@@ -80,7 +80,7 @@ public final class Gateway {
     resources.addAll(redis.stream().toList());
     resources.add(router);
     // Metrics, traces, logs, health: first in the chain, so it sees every call, refused ones too.
-    Observability observe = Observability.create(config, deployments, detailedDebug);
+    Observability observe = Observability.create(config, router::deployments, detailedDebug);
     resources.add(observe);
     interceptors.addAll(observe.interceptors());
     routes.add(observe.routes());

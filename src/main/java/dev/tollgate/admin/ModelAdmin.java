@@ -9,6 +9,7 @@ import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.Environment;
 import dev.tollgate.json.Json;
+import dev.tollgate.observe.logs.Secrets;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
 import dev.tollgate.router.Router;
@@ -21,11 +22,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * {@code /model/new|update|delete|info} and {@code /model_group/info}. Models added here are
- * stored (credentials sealed with LITELLM_SALT_KEY) when {@code store_model_in_db} is on, and are
- * served by every replica from its next start; {@code /model/info} lists them at once.
+ * stored (credentials sealed with LITELLM_SALT_KEY) when {@code store_model_in_db} is on, served
+ * by this replica at once ({@code changed} swaps the router) and by the others on their next
+ * refresh, or at once through Redis.
  */
 public final class ModelAdmin {
   private static final Fields NEW = Fields.of("model_name", Fields.Type.STRING, "litellm_params", Fields.Type.OBJECT,
@@ -38,8 +41,11 @@ public final class ModelAdmin {
   private final Environment env;
   private final boolean storeInDb;
   private final Clock clock;
+  private final Consumer<String> changed;
 
-  public ModelAdmin(ModelStore store, Router router, Prices prices, Environment env, boolean storeInDb, Clock clock) {
+  public ModelAdmin(ModelStore store, Router router, Prices prices, Environment env, boolean storeInDb, Clock clock,
+      Consumer<String> changed) {
+    this.changed = changed;
     this.store = store;
     this.router = router;
     this.prices = prices;
@@ -61,7 +67,9 @@ public final class ModelAdmin {
     }
     ObjectNode root = Json.object();
     root.set("model_list", list);
-    return Deployments.fromConfig(ConfigLoader.fromYaml(root.toString(), "models stored in the database", env));
+    List<Deployment> out = Deployments.fromConfig(ConfigLoader.fromYaml(root.toString(), "models stored in the database", env));
+    out.forEach(d -> Secrets.register(d.apiKey())); // kept out of logs, as config.yaml's keys
+    return out;
   }
 
   private static ObjectNode entry(ModelStore.StoredModel m) {
@@ -103,6 +111,7 @@ public final class ModelAdmin {
       if (id == null || !store.delete(id)) {
         throw EntityAdmin.notFound("model", String.valueOf(id));
       }
+      changed.accept(id);
       return Json.object().put("message", "Model deleted: " + id);
     });
     for (String path : List.of("/model/info", "/v1/model/info")) {
@@ -128,7 +137,8 @@ public final class ModelAdmin {
       throw new ApiException(ApiError.badRequest(e.getMessage().replace("model_list[0].", ""), "litellm_params"));
     }
     store.put(m, clock.millis());
-    return modelView(entry(m), false);
+    changed.accept(id);
+    return modelView(entry(m), true);
   }
 
   private JsonNode info() throws SQLException {

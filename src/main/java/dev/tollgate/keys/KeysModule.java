@@ -6,6 +6,7 @@ import dev.tollgate.provider.Deployment;
 import dev.tollgate.store.ModelStore;
 import dev.tollgate.store.SecretBox;
 import java.util.List;
+import java.util.Optional;
 import dev.tollgate.admin.SpendAdmin;
 import dev.tollgate.auth.Authenticator;
 import dev.tollgate.auth.MasterKeyAuthenticator;
@@ -40,6 +41,7 @@ import org.slf4j.LoggerFactory;
 public final class KeysModule implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KeysModule.class);
   private static final String CHANNEL = "tollgate:accounts";
+  private static final String MODEL = "model"; // a message kind on CHANNEL: the stored models changed
 
   private final GatewayConfig config;
   private final Clock clock = Clock.systemUTC();
@@ -60,6 +62,9 @@ public final class KeysModule implements AutoCloseable {
   private Enforcement enforcement;
   private AdminRoutes admin;
   private Thread maintenance;
+  private volatile Router router;
+  private volatile SharedRedis redis;
+  private volatile int lastUnreadable; // stored models another salt key sealed, last time they were read
   private volatile boolean migrated;
   private volatile boolean running = true;
 
@@ -98,24 +103,57 @@ public final class KeysModule implements AutoCloseable {
 
   /** Models added through /model/new, to serve beside config.yaml's; those sealed under another salt key are reported and left out. */
   public List<Deployment> storedDeployments() {
-    if (!storeModelsInDb || !migrated) {
-      return List.of();
-    }
     try {
-      List<ModelStore.StoredModel> stored = models.all();
-      long unreadable = stored.stream().filter(m -> m.litellmParams() == null).count();
-      if (unreadable > 0) {
-        log.error("{}", ModelAdmin.saltMessage((int) unreadable));
-      }
-      return ModelAdmin.deployments(stored, config.env());
+      return loadStored().orElse(List.of());
     } catch (Exception e) {
       log.error("models stored in the database are not served: {}", e.getMessage());
       return List.of();
     }
   }
 
+  /** The stored models' deployments; empty before the database is migrated or without store_model_in_db. */
+  private Optional<List<Deployment>> loadStored() throws Exception {
+    if (!storeModelsInDb || !migrated) {
+      return Optional.empty();
+    }
+    List<ModelStore.StoredModel> stored = models.all();
+    int unreadable = (int) stored.stream().filter(m -> m.litellmParams() == null).count();
+    if (unreadable != lastUnreadable && unreadable > 0) {
+      log.error("{}", ModelAdmin.saltMessage(unreadable));
+    }
+    lastUnreadable = unreadable;
+    return Optional.of(ModelAdmin.deployments(stored, config.env()));
+  }
+
+  /**
+   * Serves the models stored in the database now, when they changed: after /model/* on this
+   * replica, on every refresh, and at once on a change announced by another replica through Redis.
+   * Synchronized so that an older read never replaces a newer one. Unreadable now: keeps what it serves.
+   */
+  private synchronized void reloadModels() {
+    Router r = router;
+    if (r == null) {
+      return;
+    }
+    try {
+      loadStored().filter(r::replaceStored).ifPresent(ds -> log.info("models stored in the database changed: serving {}",
+          String.join(", ", r.modelNames())));
+    } catch (Exception e) {
+      log.debug("stored models not reloaded (still serving the ones read before): {}", e.getMessage());
+    }
+  }
+
+  private void modelsChanged(String modelId) {
+    reloadModels();
+    SharedRedis r = redis;
+    if (r != null) {
+      r.send(Request.cmd(Command.PUBLISH).arg(CHANNEL).arg(MODEL + ":" + modelId));
+    }
+  }
+
   /** Starts accounting for a router: spend writer (replaying the journal), enforcement, admin routes, refresh. */
   public KeysModule start(Router router, MasterKeyAuthenticator master) {
+    this.router = router;
     try {
       writer = new SpendWriter(journalDir, spendStore, batch, fsyncBeforeResponse, accounts.databaseMonitor(), accounts::written);
     } catch (IOException e) {
@@ -125,7 +163,7 @@ public final class KeysModule implements AutoCloseable {
     authenticator = new VirtualKeyAuthenticator(master, accounts, clock);
     enforcement = new Enforcement(accounts, prices, writer, router, clock);
     admin = new AdminRoutes(entities, accounts, clock, new SpendAdmin(spendStore, prices, router, 0),
-        new ModelAdmin(models, router, prices, config.env(), storeModelsInDb, clock));
+        new ModelAdmin(models, router, prices, config.env(), storeModelsInDb, clock, this::modelsChanged));
     maintenance = Thread.ofPlatform().name("tollgate-accounts-refresh").daemon().start(this::maintain);
     return this;
   }
@@ -154,6 +192,7 @@ public final class KeysModule implements AutoCloseable {
         return;
       }
       migrateAndLoad();
+      reloadModels();
       if (retention != null && migrated && System.currentTimeMillis() - lastRetention > 3_600_000) {
         try {
           long deleted = spendStore.deleteBefore(System.currentTimeMillis() - retention.toMillis(), 1000);
@@ -174,6 +213,7 @@ public final class KeysModule implements AutoCloseable {
    * as the safety net).
    */
   public void useRedis(Vertx vertx, SharedRedis redis) {
+    this.redis = redis;
     enforcement.share(redis);
     accounts.onChange((kind, id) -> redis.send(Request.cmd(Command.PUBLISH).arg(CHANNEL).arg(kind + ":" + id)));
     accounts.onBudgetReset((kind, id) -> redis.send(Request.cmd(Command.SET).arg("tg:spent:" + kind + ":" + id).arg("0")));
@@ -190,7 +230,11 @@ public final class KeysModule implements AutoCloseable {
           String[] kindId = msg.get(2).toString().split(":", 2);
           Thread.ofVirtual().start(() -> {
             try {
-              accounts.reload(kindId[0], kindId[1]);
+              if (MODEL.equals(kindId[0])) {
+                reloadModels();
+              } else {
+                accounts.reload(kindId[0], kindId[1]);
+              }
             } catch (Exception e) {
               log.debug("reload of {} after a change on another replica failed: {}", kindId[0], e.getMessage());
             }

@@ -35,7 +35,7 @@ public final class Observability implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Observability.class);
 
   private final ObserveSettings settings;
-  private final List<Deployment> deployments;
+  private final Supplier<List<Deployment>> deployments;
   private final HttpServerMetrics httpMetrics = new HttpServerMetrics();
   private final GatewayMetrics metrics;
   private final List<Interceptor> interceptors = new ArrayList<>();
@@ -43,14 +43,14 @@ public final class Observability implements AutoCloseable {
   private volatile BackgroundHealthChecks backgroundChecks;
   private HealthApp healthApp;
 
-  private Observability(ObserveSettings settings, List<Deployment> deployments, GatewayConfig config) {
+  private Observability(ObserveSettings settings, Supplier<List<Deployment>> deployments, GatewayConfig config) {
     this.settings = settings;
     this.deployments = deployments;
     GatewayEncoder.useJson(settings.jsonLogs());
     config.generalSettings().optString("master_key").or(() -> config.env().get("LITELLM_MASTER_KEY")).ifPresent(Secrets::register);
-    deployments.forEach(d -> Secrets.register(d.apiKey()));
+    deployments.get().forEach(d -> Secrets.register(d.apiKey()));
     if (settings.prometheus()) {
-      metrics = new GatewayMetrics(settings, deployments, httpMetrics::inFlight);
+      metrics = new GatewayMetrics(settings, deployments.get(), httpMetrics::inFlight);
       httpMetrics.registerInto(metrics.registry());
       MetricsInterceptor mi = new MetricsInterceptor(metrics);
       interceptors.add(mi);
@@ -70,8 +70,11 @@ public final class Observability implements AutoCloseable {
     }
   }
 
-  /** Reads the settings; throws ConfigException with the YAML path when one is wrong. */
-  public static Observability create(GatewayConfig config, List<Deployment> deployments, boolean detailedDebug) {
+  /**
+   * Reads the settings; throws ConfigException with the YAML path when one is wrong. The
+   * deployments are read again by each background health check round (they change at run time).
+   */
+  public static Observability create(GatewayConfig config, Supplier<List<Deployment>> deployments, boolean detailedDebug) {
     return new Observability(ObserveSettings.from(config, detailedDebug), deployments, config);
   }
 

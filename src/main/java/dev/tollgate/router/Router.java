@@ -28,12 +28,21 @@ public final class Router implements AutoCloseable {
   private static final int MAX_WILDCARD_GROUPS = 10_000;
 
   private final RouterSettings settings;
-  private final List<Deployment> all;
-  private final Slots slots;
-  private final RouterState state;
-  private final Map<String, Group> groups = new LinkedHashMap<>();
-  private final List<Group> wildcards = new ArrayList<>();
-  private final Map<String, Group> wildcardGroups = new ConcurrentHashMap<>();
+  private final PriceLookup prices;
+  private final List<Deployment> fixed;
+  // A deployment id keeps its slot for the life of the router, so a swap never renumbers state
+  // and a request still holding a group of an older snapshot counts against the right slot.
+  private final Map<String, Integer> slotOf = new HashMap<>(); // guarded by this
+  private volatile Snapshot current;
+  private Vertx vertx; // guarded by this
+  private SharedRedis redis; // guarded by this
+
+  /**
+   * One immutable set of deployments: what a request reads, once, with no lock. Replaced as a
+   * whole when models are added, changed or removed at run time ({@link #replaceStored}).
+   */
+  private record Snapshot(List<Deployment> all, List<Deployment> stored, Slots slots, RouterState state,
+      Map<String, Group> groups, List<Group> wildcards, Map<String, Group> wildcardGroups) {}
 
   /**
    * The deployments of one model group, with their state slots and {@code order}. For a wildcard
@@ -59,6 +68,11 @@ public final class Router implements AutoCloseable {
       Slots s = new Slots(new double[n], new int[n], new long[n], new long[n], new int[n], new double[n]);
       for (int i = 0; i < n; i++) {
         Deployment d = bySlot[i];
+        if (d == null) { // a deployment removed at run time: its slot stays, unused
+          s.rpm[i] = -1;
+          s.tpm[i] = -1;
+          continue;
+        }
         s.weight[i] = Strategy.weightOf(d);
         s.maxParallel[i] = d.litellmParams().path("max_parallel_requests").asInt(0);
         s.rpm[i] = d.rpm().map(Integer::longValue).orElse(-1L);
@@ -78,18 +92,52 @@ public final class Router implements AutoCloseable {
   }
 
   public Router(List<Deployment> deployments, RouterSettings settings, PriceLookup prices) {
+    this(deployments, List.of(), settings, prices);
+  }
+
+  /** A router of the config's deployments plus those stored in the database (the latter replaceable). */
+  public Router(List<Deployment> fixed, List<Deployment> stored, RouterSettings settings, PriceLookup prices) {
     this.settings = settings;
-    this.all = List.copyOf(deployments);
-    Map<String, Integer> slotOf = new LinkedHashMap<>();
+    this.prices = prices;
+    this.fixed = List.copyOf(fixed);
+    synchronized (this) {
+      current = snapshot(stored, null);
+    }
+    for (var alias : settings.aliases().entrySet()) {
+      if (!current.groups().containsKey(alias.getValue().group()) && current.wildcards().isEmpty()) {
+        throw new ConfigException("router_settings.model_group_alias." + alias.getKey()
+            + ": \"" + alias.getValue().group() + "\" is not a model_name of model_list");
+      }
+    }
+  }
+
+  /** Builds the snapshot serving the config's deployments plus {@code stored}; state carried over from {@code previous}. */
+  private Snapshot snapshot(List<Deployment> stored, Snapshot previous) {
+    List<Deployment> deployments = new ArrayList<>(fixed);
+    deployments.addAll(stored);
     for (Deployment d : deployments) {
       slotOf.putIfAbsent(d.id(), slotOf.size());
     }
     Deployment[] bySlot = new Deployment[slotOf.size()];
     for (Deployment d : deployments) {
-      bySlot[slotOf.get(d.id())] = bySlot[slotOf.get(d.id())] == null ? d : bySlot[slotOf.get(d.id())]; // first of an id
+      int slot = slotOf.get(d.id());
+      bySlot[slot] = bySlot[slot] == null ? d : bySlot[slot]; // first of an id
     }
-    this.slots = Slots.of(bySlot, prices);
-    this.state = new RouterState(List.copyOf(slotOf.keySet()), settings);
+    String[] ids = new String[slotOf.size()];
+    slotOf.forEach((id, slot) -> ids[slot] = id);
+    RouterState state;
+    if (previous == null) {
+      state = new RouterState(List.of(ids), settings);
+    } else if (previous.state().size() == ids.length) {
+      state = previous.state();
+    } else {
+      state = previous.state().grown(List.of(ids));
+      if (redis != null) {
+        state.share(vertx, redis);
+      }
+    }
+    Map<String, Group> groups = new LinkedHashMap<>();
+    List<Group> wildcards = new ArrayList<>();
     Map<String, List<Deployment>> byName = new LinkedHashMap<>();
     for (Deployment d : deployments) {
       byName.computeIfAbsent(d.modelName(), k -> new ArrayList<>()).add(d);
@@ -103,16 +151,34 @@ public final class Router implements AutoCloseable {
       }
     });
     wildcards.sort(Comparator.comparingInt((Group g) -> g.name().length()).reversed());
-    for (var alias : settings.aliases().entrySet()) {
-      if (!groups.containsKey(alias.getValue().group()) && wildcards.isEmpty()) {
-        throw new ConfigException("router_settings.model_group_alias." + alias.getKey()
-            + ": \"" + alias.getValue().group() + "\" is not a model_name of model_list");
-      }
+    return new Snapshot(List.copyOf(deployments), List.copyOf(stored), Slots.of(bySlot, prices), state, groups,
+        wildcards, new ConcurrentHashMap<>());
+  }
+
+  /**
+   * Serves the config's deployments plus {@code stored} from now on (models added, changed or
+   * removed through the admin API). Requests already routed finish on the deployment they have;
+   * cooldowns, usage and latencies of the deployments that remain are kept. False when nothing changed.
+   */
+  public synchronized boolean replaceStored(List<Deployment> stored) {
+    Snapshot previous = current;
+    if (previous.stored().equals(stored)) {
+      return false;
     }
+    current = snapshot(stored, previous);
+    if (current.state() != previous.state()) {
+      previous.state().close();
+    }
+    return true;
   }
 
   /** The router of a config: its settings, and the per-deployment routing params validated (and marked as read). */
   public static Router fromConfig(GatewayConfig config, List<Deployment> deployments) {
+    return fromConfig(config, deployments, List.of());
+  }
+
+  /** As {@link #fromConfig(GatewayConfig, List)}, plus the models stored in the database ({@link #replaceStored}). */
+  public static Router fromConfig(GatewayConfig config, List<Deployment> deployments, List<Deployment> stored) {
     for (ConfigNode entry : config.modelList()) {
       ConfigNode params = entry.section("litellm_params");
       params.optNonNegativeInt("order");
@@ -120,7 +186,7 @@ public final class Router implements AutoCloseable {
       params.optNonNegative("input_cost_per_token");
       params.optNonNegative("output_cost_per_token");
     }
-    return new Router(deployments, RouterSettings.from(config), PriceLookup.DEFAULT);
+    return new Router(deployments, stored, RouterSettings.from(config), PriceLookup.DEFAULT);
   }
 
   private static Group group(String name, List<Deployment> list, Map<String, Integer> slotOf) {
@@ -136,8 +202,10 @@ public final class Router implements AutoCloseable {
   }
 
   /** Shares cooldowns, usage and latencies with every replica through Redis. */
-  public void share(Vertx vertx, SharedRedis redis) {
-    state.share(vertx, redis);
+  public synchronized void share(Vertx vertx, SharedRedis redis) {
+    this.vertx = vertx;
+    this.redis = redis;
+    current.state().share(vertx, redis);
   }
 
   public RouterSettings settings() {
@@ -145,27 +213,32 @@ public final class Router implements AutoCloseable {
   }
 
   RouterState state() {
-    return state;
+    return current.state();
   }
 
   /** The group a client's model name stands for: a model_name, an alias, or a wildcard match. */
   public Optional<Group> resolve(String name) {
-    Group g = groups.get(name);
+    return resolve(current, name);
+  }
+
+  private Optional<Group> resolve(Snapshot snap, String name) {
+    Group g = snap.groups().get(name);
     if (g != null) {
       return Optional.of(g);
     }
     RouterSettings.Alias alias = settings.aliases().get(name);
     if (alias != null && !alias.group().equals(name)) {
-      return resolve(alias.group());
+      return resolve(snap, alias.group());
     }
-    if (wildcards.isEmpty()) {
+    if (snap.wildcards().isEmpty()) {
       return Optional.empty();
     }
+    Map<String, Group> wildcardGroups = snap.wildcardGroups();
     Group cached = wildcardGroups.get(name);
     if (cached != null) {
       return Optional.of(cached);
     }
-    for (Group w : wildcards) {
+    for (Group w : snap.wildcards()) {
       String prefix = w.name().substring(0, w.name().indexOf('*'));
       if (name.startsWith(prefix) && name.length() > prefix.length()) {
         Group g2 = wildcardGroup(w, name, name.substring(prefix.length()));
@@ -202,8 +275,9 @@ public final class Router implements AutoCloseable {
 
   /** The names clients may ask for: model names and visible aliases (wildcard patterns included). */
   public List<String> modelNames() {
-    List<String> names = new ArrayList<>(groups.keySet());
-    wildcards.forEach(w -> names.add(w.name()));
+    Snapshot snap = current;
+    List<String> names = new ArrayList<>(snap.groups().keySet());
+    snap.wildcards().forEach(w -> names.add(w.name()));
     settings.aliases().forEach((name, alias) -> {
       if (!alias.hidden() && !names.contains(name)) {
         names.add(name);
@@ -212,8 +286,9 @@ public final class Router implements AutoCloseable {
     return names;
   }
 
+  /** Every deployment served now (config.yaml's, then the stored ones). */
   public List<Deployment> deployments() {
-    return all;
+    return current.all();
   }
 
   /**
@@ -221,6 +296,9 @@ public final class Router implements AutoCloseable {
    * skipped while any other can serve. Fails with the error a client should see when none can.
    */
   public Selection select(Group g, Set<Integer> tried, Ask ask) {
+    Snapshot snap = current; // its slots cover every slot of an older snapshot's group
+    Slots slots = snap.slots();
+    RouterState state = snap.state();
     int n = g.size();
     int[] candidates = new int[n];
     int count = 0;
@@ -287,7 +365,7 @@ public final class Router implements AutoCloseable {
     kept = 0;
     boolean limits = settings.enforceModelRateLimits() || settings.strategy() == Strategy.USAGE_BASED;
     for (int k = 0; k < count; k++) {
-      if (withinLimits(g.slots()[candidates[k]], ask, limits, now)) {
+      if (withinLimits(slots, state, g.slots()[candidates[k]], ask, limits, now)) {
         candidates[kept++] = candidates[k];
       }
     }
@@ -332,6 +410,7 @@ public final class Router implements AutoCloseable {
 
   /** Whether a deployment other than the tried ones could serve the group now. */
   boolean hasUntried(Group g, Set<Integer> tried) {
+    RouterState state = current.state();
     long now = System.currentTimeMillis();
     for (int slot : g.slots()) {
       if (!tried.contains(slot) && !state.cooling(slot, now)) {
@@ -341,7 +420,7 @@ public final class Router implements AutoCloseable {
     return false;
   }
 
-  private boolean withinLimits(int slot, Ask ask, boolean rpmTpm, long now) {
+  private static boolean withinLimits(Slots slots, RouterState state, int slot, Ask ask, boolean rpmTpm, long now) {
     int parallel = slots.maxParallel()[slot];
     if (parallel > 0 && state.inFlight(slot) >= parallel) {
       return false;
@@ -357,6 +436,8 @@ public final class Router implements AutoCloseable {
 
   /** Remaining requests / tokens this minute for a deployment with limits (for x-ratelimit-remaining-*). */
   Map<String, String> remaining(int slot) {
+    Slots slots = current.slots();
+    RouterState state = current.state();
     long now = System.currentTimeMillis();
     Map<String, String> out = new HashMap<>(2);
     if (slots.rpm()[slot] >= 0) {
@@ -377,6 +458,6 @@ public final class Router implements AutoCloseable {
 
   @Override
   public void close() {
-    state.close();
+    current.state().close();
   }
 }

@@ -7,6 +7,7 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -27,7 +28,9 @@ public final class RouterState implements AutoCloseable {
   private final String[] ids;
   private final RouterSettings settings;
   private final AtomicLongArray cooldownUntil;
-  private final AtomicIntegerArray inFlight;
+  // one counter object per slot, shared with a grown state, so a request started before a swap
+  // and finished after it counts down the counter it counted up
+  private final AtomicInteger[] inFlight;
   private final AtomicIntegerArray fails;
   private final AtomicLongArray failMinute;
   private final AtomicLongArray usageMinute;
@@ -53,7 +56,10 @@ public final class RouterState implements AutoCloseable {
     this.settings = settings;
     int n = this.ids.length;
     cooldownUntil = new AtomicLongArray(n);
-    inFlight = new AtomicIntegerArray(n);
+    inFlight = new AtomicInteger[n];
+    for (int i = 0; i < n; i++) {
+      inFlight[i] = new AtomicInteger();
+    }
     fails = new AtomicIntegerArray(n);
     failMinute = new AtomicLongArray(n);
     usageMinute = new AtomicLongArray(n);
@@ -63,6 +69,36 @@ public final class RouterState implements AutoCloseable {
     latencyNext = new int[n];
     latencyAverage = new AtomicLongArray(n);
     latencyAverageAt = new AtomicLongArray(n);
+  }
+
+  int size() {
+    return ids.length;
+  }
+
+  /**
+   * The state of a router that gained deployments: {@code ids} extend this state's ids, whose
+   * cooldowns, failures, usage and latencies carry over (an update landing on this state while
+   * it is copied may be lost; in-flight counters are shared, so they stay exact).
+   */
+  RouterState grown(List<String> ids) {
+    RouterState g = new RouterState(ids, settings);
+    int n = this.ids.length;
+    for (int i = 0; i < n; i++) {
+      g.cooldownUntil.set(i, cooldownUntil.get(i));
+      g.inFlight[i] = inFlight[i];
+      g.fails.set(i, fails.get(i));
+      g.failMinute.set(i, failMinute.get(i));
+      g.usageMinute.set(i, usageMinute.get(i));
+      g.localRpm.set(i, localRpm.get(i));
+      g.localTpm.set(i, localTpm.get(i));
+      synchronized (latencies[i]) {
+        System.arraycopy(latencies[i], 0, g.latencies[i], 0, latencies[i].length);
+        g.latencyNext[i] = latencyNext[i];
+      }
+      g.latencyAverage.set(i, latencyAverage.get(i));
+      g.latencyAverageAt.set(i, latencyAverageAt.get(i));
+    }
+    return g;
   }
 
   /** Shares state through Redis from now on (refreshing the snapshot every {@value #REFRESH_MS} ms). */
@@ -108,18 +144,18 @@ public final class RouterState implements AutoCloseable {
   // ---- in flight ----
 
   int inFlight(int slot) {
-    return inFlight.get(slot);
+    return inFlight[slot].get();
   }
 
   void started(int slot) {
-    inFlight.incrementAndGet(slot);
+    inFlight[slot].incrementAndGet();
   }
 
   // ---- usage and latency, recorded once an attempt is over ----
 
   /** An attempt ended: one request and its tokens this minute, and its latency when it succeeded. */
   void finished(int slot, long tokens, long latencyMs) {
-    inFlight.decrementAndGet(slot);
+    inFlight[slot].decrementAndGet();
     long now = System.currentTimeMillis();
     long minute = now / 60_000;
     if (usageMinute.getAndSet(slot, minute) != minute) {

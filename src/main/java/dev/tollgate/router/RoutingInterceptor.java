@@ -133,8 +133,7 @@ public final class RoutingInterceptor implements Interceptor {
       int slot = s.slot();
       tried.add(slot);
       call.deployment = d;
-      RouterState state = router.state();
-      state.started(slot);
+      router.state().started(slot);
       boolean mock = call.body.has("mock_response");
       boolean dropParams = call.body.path("drop_params").asBoolean(d.dropParams());
       Duration timeout = options.timeout() != null ? options.timeout()
@@ -151,7 +150,7 @@ public final class RoutingInterceptor implements Interceptor {
           succeeded(d, slot, took / 1_000_000, ar.result());
           return Future.succeededFuture(ar.result());
         }
-        state.finished(slot, 0, -1);
+        router.state().finished(slot, 0, -1);
         if (!(ar.cause() instanceof UpstreamException ue)) {
           return Future.failedFuture(ar.cause());
         }
@@ -172,7 +171,6 @@ public final class RoutingInterceptor implements Interceptor {
     }
 
     private void succeeded(Deployment d, int slot, long latencyMs, ProviderReply reply) {
-      RouterState state = router.state();
       if (settings.enforceModelRateLimits()) {
         router.remaining(slot).forEach((k, v) -> {
           if (!reply.headers().contains(k)) {
@@ -181,9 +179,10 @@ public final class RoutingInterceptor implements Interceptor {
         });
       }
       if (call.cancellation.isCancelled()) {
-        state.finished(slot, 0, latencyMs);
+        router.state().finished(slot, 0, latencyMs);
       } else {
-        call.onComplete(outcome -> state.finished(slot, call.usage == null ? 0 : call.usage.totalTokens(), latencyMs));
+        // the state of the moment: the router may have swapped its deployments while this streamed
+        call.onComplete(outcome -> router.state().finished(slot, call.usage == null ? 0 : call.usage.totalTokens(), latencyMs));
       }
     }
 

@@ -5,6 +5,7 @@ import static dev.tollgate.keys.KeysTest.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.TestDatabase;
 import dev.tollgate.testing.TestDatabase.Backend;
 import dev.tollgate.testing.TestGateway;
@@ -16,7 +17,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Models added through the API: stored with sealed credentials, served after a restart, a changed salt key detected. */
+/**
+ * Models added through the API: stored with sealed credentials, served at once, by another replica
+ * within the refresh interval and after a restart; a changed salt key detected.
+ */
 class ModelsTest {
   final KeysTest setup = new KeysTest();
 
@@ -67,5 +71,61 @@ class ModelsTest {
         assertThat(gw.get("/model/info").body()).contains("LITELLM_SALT_KEY is not the key they were stored with");
       }
     }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void modelsAddedUpdatedAndDeletedAreServedAtOnceAndByTheOtherReplicaWithinTheRefresh(Backend backend) throws Exception {
+    try (TestDatabase db = TestDatabase.create(backend); FakeUpstream other = FakeUpstream.start()
+        .onPost("/v1/chat/completions", rc -> rc.response().putHeader("content-type", "application/json")
+            .end("{\"id\":\"c2\",\"object\":\"chat.completion\",\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":"
+                + "{\"role\":\"assistant\",\"content\":\"other\"},\"finish_reason\":\"stop\"}]}"))) {
+      Map<String, String> env = new HashMap<>(db.env());
+      env.put("STORE_MODEL_IN_DB", "True");
+      env.put("LITELLM_SALT_KEY", "sk-salt-one");
+      env.put("TOLLGATE_CACHE_REFRESH_SECONDS", "0.3");
+      Map<String, String> env2 = new HashMap<>(env);
+      env2.put("TOLLGATE_SPEND_JOURNAL_DIR", db.dir().resolve("journal2").toString());
+      String chat = CHAT.replace("priced", "added");
+      try (TestGateway a = TestGateway.start(setup.yaml(), env); TestGateway b = TestGateway.start(setup.yaml(), env2)) {
+        assertThat(a.post("/v1/chat/completions", chat, TestGateway.MASTER_KEY).statusCode()).isEqualTo(400);
+        HttpResponse<String> added = a.post("/model/new", "{\"model_name\":\"added\",\"litellm_params\":{\"model\":\"openai/m\","
+            + "\"api_base\":\"" + setup.upstream.url() + "/v1\",\"api_key\":\"sk-upstream-secret\"},\"model_info\":{\"id\":\"m1\"}}");
+        assertThat(added.statusCode()).as(added.body()).isEqualTo(200);
+
+        HttpResponse<String> r = a.post("/v1/chat/completions", chat, TestGateway.MASTER_KEY);
+        assertThat(r.statusCode()).as("served at once by the replica that stored it: " + r.body()).isEqualTo(200);
+        assertThat(setup.upstream.last().headers().get("authorization")).isEqualTo("Bearer sk-upstream-secret");
+        assertThat(a.get("/v1/models", TestGateway.MASTER_KEY).body()).contains("\"added\"");
+        assertThat(answered(b, chat, 200)).as("served by the other replica within the refresh").isTrue();
+
+        HttpResponse<String> updated = a.post("/model/update", "{\"model_id\":\"m1\",\"litellm_params\":{\"api_base\":\""
+            + other.url() + "/v1\"}}");
+        assertThat(updated.statusCode()).as(updated.body()).isEqualTo(200);
+        assertThat(json(a.post("/v1/chat/completions", chat, TestGateway.MASTER_KEY)).at("/choices/0/message/content").asText())
+            .isEqualTo("other");
+        assertThat(other.last().headers().get("authorization")).isEqualTo("Bearer sk-upstream-secret");
+
+        assertThat(a.post("/model/delete", "{\"id\":\"m1\"}").statusCode()).isEqualTo(200);
+        HttpResponse<String> gone = a.post("/v1/chat/completions", chat, TestGateway.MASTER_KEY);
+        assertThat(gone.statusCode()).isEqualTo(400);
+        assertThat(json(gone).at("/error/message").asText()).contains("Invalid model name");
+        assertThat(a.get("/v1/models", TestGateway.MASTER_KEY).body()).doesNotContain("\"added\"");
+        assertThat(a.post("/v1/chat/completions", CHAT, TestGateway.MASTER_KEY).statusCode()).as("config.yaml's model stays").isEqualTo(200);
+        assertThat(answered(b, chat, 400)).as("gone from the other replica within the refresh").isTrue();
+      }
+    }
+  }
+
+  /** Whether the replica answers the chat with the status within a few refresh intervals. */
+  static boolean answered(TestGateway gw, String chat, int status) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (System.currentTimeMillis() < deadline) {
+      if (gw.post("/v1/chat/completions", chat, TestGateway.MASTER_KEY).statusCode() == status) {
+        return true;
+      }
+      Thread.sleep(50);
+    }
+    return false;
   }
 }

@@ -23,7 +23,7 @@ import org.assertj.core.data.Offset;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Two replicas sharing one database and one Redis: one budget, one rate limit, one set of keys. */
+/** Two replicas sharing one database and one Redis: one budget, one rate limit, one set of keys and of stored models. */
 class SharedReplicasTest {
 
   @ParameterizedTest
@@ -35,6 +35,7 @@ class SharedReplicasTest {
       Map<String, String> env = new HashMap<>(db.env());
       env.put("REDIS_URL", redis.url());
       env.put("TOLLGATE_CACHE_REFRESH_SECONDS", "60"); // only pub/sub can tell the other replica in time
+      env.put("STORE_MODEL_IN_DB", "True");
       Map<String, String> env2 = new HashMap<>(env);
       env2.put("TOLLGATE_SPEND_JOURNAL_DIR", db.dir().resolve("journal2").toString());
       try (TestGateway a = TestGateway.start(setup.yaml(), env); TestGateway b = TestGateway.start(setup.yaml(), env2)) {
@@ -72,6 +73,11 @@ class SharedReplicasTest {
           Thread.sleep(20);
         }
         assertThat(b.post("/v1/chat/completions", CHAT, key).statusCode()).isEqualTo(401);
+
+        // so does a model added through the admin API
+        assertThat(a.post("/model/new", "{\"model_name\":\"added\",\"litellm_params\":{\"model\":\"openai/m\",\"api_base\":\""
+            + up.url() + "/v1\",\"api_key\":\"sk-up\"}}").statusCode()).isEqualTo(200);
+        assertThat(ModelsTest.answered(b, CHAT.replace("priced", "added"), 200)).isTrue();
 
         // one rate limit across both replicas
         String limited = KeysTest.generate(b, "{\"rpm_limit\":3}");

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,14 +33,20 @@ public final class BackgroundHealthChecks implements AutoCloseable {
   private final long timer;
   private volatile ObjectNode last;
 
-  private BackgroundHealthChecks(Vertx vertx, List<Deployment> deployments, Duration interval,
+  private BackgroundHealthChecks(Vertx vertx, Supplier<List<Deployment>> deployments, Duration interval,
       HttpClientOptions clientOptions, BiConsumer<Deployment, Integer> state) {
     this.vertx = vertx;
     Context context = vertx.getOrCreateContext();
     this.http = vertx.createHttpClient(clientOptions);
     ProviderRegistry providers = new ProviderRegistry(new ProviderContext(vertx, http));
+    Runnable round = () -> round(providers, deployments.get(), state);
+    context.runOnContext(v -> round.run());
+    this.timer = vertx.setPeriodic(Math.max(1, interval.toMillis()), id -> context.runOnContext(v -> round.run()));
+  }
+
+  private void round(ProviderRegistry providers, List<Deployment> deployments, BiConsumer<Deployment, Integer> state) {
     Map<String, Deployment> byId = deployments.stream().collect(Collectors.toMap(Deployment::id, d -> d, (a, b) -> a));
-    Runnable round = () -> HealthHandler.checkAll(providers, deployments).onSuccess(body -> {
+    HealthHandler.checkAll(providers, deployments).onSuccess(body -> {
       last = body;
       report(body.path("healthy_endpoints"), byId, state, 0);
       report(body.path("unhealthy_endpoints"), byId, state, 2);
@@ -47,11 +54,10 @@ public final class BackgroundHealthChecks implements AutoCloseable {
         log.warn("background health check: {} of {} deployment(s) unhealthy", body.path("unhealthy_count").asInt(), deployments.size());
       }
     });
-    context.runOnContext(v -> round.run());
-    this.timer = vertx.setPeriodic(Math.max(1, interval.toMillis()), id -> context.runOnContext(v -> round.run()));
   }
 
-  public static BackgroundHealthChecks start(Vertx vertx, List<Deployment> deployments, Duration interval,
+  /** {@code deployments} is read at every round: the router's set changes at run time. */
+  public static BackgroundHealthChecks start(Vertx vertx, Supplier<List<Deployment>> deployments, Duration interval,
       HttpClientOptions clientOptions, BiConsumer<Deployment, Integer> state) {
     return new BackgroundHealthChecks(vertx, deployments, interval, clientOptions, state);
   }
