@@ -8,6 +8,7 @@ import dev.tollgate.auth.ApiKeys;
 import dev.tollgate.json.Json;
 import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.TestGateway;
+import io.vertx.core.buffer.Buffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -56,7 +57,7 @@ class ObservedEventsMetricsTest {
         .isEqualTo(200);
     var generated = gateway.post("/key/generate", "{\"team_id\":\"t-obs\",\"key_alias\":\"obs-key\",\"max_budget\":1.0}");
     assertThat(generated.statusCode()).as(generated.body()).isEqualTo(200);
-    JsonNode key = Json.tryParse(io.vertx.core.buffer.Buffer.buffer(generated.body()));
+    JsonNode key = Json.tryParse(Buffer.buffer(generated.body()));
     virtualKey = key.get("key").asText();
     var priced = gateway.post("/v1/chat/completions", LlmUpstream.chat("spend", false), virtualKey);
     assertThat(priced.statusCode()).as(priced.body()).isEqualTo(200);
