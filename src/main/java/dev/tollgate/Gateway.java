@@ -84,12 +84,13 @@ public final class Gateway {
     resources.add(observe);
     interceptors.addAll(observe.interceptors());
     routes.add(observe.routes());
-    resources.add(keys.start(router, auth));
+    router.reportTo(observe.events());
+    resources.add(keys.start(router, auth, observe.events()));
     redis.ifPresent(r -> keys.useRedis(vertx, r));
     // limits and budgets before the cache: a cached answer is still a call the key makes
     interceptors.add(keys.enforcement());
     routes.add(keys.routes());
-    cache.start(vertx, redis, interceptors, routes, resources);
+    cache.start(vertx, redis, interceptors, routes, resources, observe.events());
     Supplier<ObjectNode> readiness = () -> readinessDetails(keys);
     GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, keys.authenticator(), List.copyOf(interceptors),
         readiness, UpstreamClientOptions.fromEnvironment(config.env()), List.copyOf(routes));

@@ -9,6 +9,7 @@ import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
 import dev.tollgate.json.Json;
+import dev.tollgate.observe.ObservedEvents;
 import dev.tollgate.provider.Endpoint;
 import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.ReplayedStream;
@@ -46,6 +47,7 @@ public final class ResponseCache implements Interceptor {
 
   private final Settings settings;
   private CacheStore store;
+  private ObservedEvents events = ObservedEvents.NONE;
 
   /** cache_params as read at start. */
   record Settings(boolean enabled, String type, Optional<String> connection, String password, Duration ttl, String namespace,
@@ -84,9 +86,13 @@ public final class ResponseCache implements Interceptor {
         Set.copyOf(callTypes), max));
   }
 
-  /** Adds the interceptor (when caching is on) and {@code /cache/ping}; the Redis store is shared or its own. */
+  /**
+   * Adds the interceptor (when caching is on) and {@code /cache/ping}; the Redis store is shared or
+   * its own. Every lookup is reported to {@code events} as a hit or a miss.
+   */
   public void start(Vertx vertx, Optional<SharedRedis> shared, List<Interceptor> interceptors,
-      List<GatewayVerticle.RouteContributor> routes, List<AutoCloseable> resources) {
+      List<GatewayVerticle.RouteContributor> routes, List<AutoCloseable> resources, ObservedEvents events) {
+    this.events = events;
     if (settings.enabled()) {
       if (settings.type().equals("redis")) {
         SharedRedis redis = settings.connection().map(c -> {
@@ -135,8 +141,10 @@ public final class ResponseCache implements Interceptor {
       if (entry != null && entry.has("response")
           && (maxAgeMs < 0 || System.currentTimeMillis() - entry.path("at").asLong(0) <= maxAgeMs)) {
         call.responseHeaders.set("x-litellm-cache-key", key);
+        events.cacheHit(call);
         return Future.succeededFuture(answer(call, entry.get("response")));
       }
+      events.cacheMiss(call);
       return store(call, next.proceed(call), key, noStore, ttl);
     });
   }

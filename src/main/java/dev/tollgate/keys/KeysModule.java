@@ -15,6 +15,7 @@ import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
 import dev.tollgate.limits.Enforcement;
+import dev.tollgate.observe.ObservedEvents;
 import dev.tollgate.redis.SharedRedis;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
@@ -151,8 +152,11 @@ public final class KeysModule implements AutoCloseable {
     }
   }
 
-  /** Starts accounting for a router: spend writer (replaying the journal), enforcement, admin routes, refresh. */
-  public KeysModule start(Router router, MasterKeyAuthenticator master) {
+  /**
+   * Starts accounting for a router: spend writer (replaying the journal), enforcement (reporting
+   * budgets left to {@code events}), admin routes, refresh.
+   */
+  public KeysModule start(Router router, MasterKeyAuthenticator master, ObservedEvents events) {
     this.router = router;
     try {
       writer = new SpendWriter(journalDir, spendStore, batch, fsyncBeforeResponse, accounts.databaseMonitor(), accounts::written);
@@ -161,7 +165,7 @@ public final class KeysModule implements AutoCloseable {
       throw new ConfigException("spend journal: " + e.getMessage() + " (set general_settings.spend_journal_dir to a writable folder)");
     }
     authenticator = new VirtualKeyAuthenticator(master, accounts, clock);
-    enforcement = new Enforcement(accounts, prices, writer, router, clock);
+    enforcement = new Enforcement(accounts, prices, writer, router, clock, events);
     admin = new AdminRoutes(entities, accounts, clock, new SpendAdmin(spendStore, prices, router, 0),
         new ModelAdmin(models, router, prices, config.env(), storeModelsInDb, clock, this::modelsChanged));
     maintenance = Thread.ofPlatform().name("tollgate-accounts-refresh").daemon().start(this::maintain);

@@ -8,6 +8,7 @@ import dev.tollgate.call.ProxyCall;
 import dev.tollgate.call.Usage;
 import dev.tollgate.json.Json;
 import dev.tollgate.keys.Accounts;
+import dev.tollgate.observe.ObservedEvents;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Endpoint;
 import dev.tollgate.provider.ProviderReply;
@@ -44,15 +45,17 @@ public final class Enforcement implements Interceptor {
   private final SpendWriter writer;
   private final Router router;
   private final Clock clock;
+  private final ObservedEvents events;
   private final RateWindows windows = new RateWindows();
   private volatile SharedLimits shared;
 
-  public Enforcement(Accounts accounts, Prices prices, SpendWriter writer, Router router, Clock clock) {
+  public Enforcement(Accounts accounts, Prices prices, SpendWriter writer, Router router, Clock clock, ObservedEvents events) {
     this.accounts = accounts;
     this.prices = prices;
     this.writer = writer;
     this.router = router;
     this.clock = clock;
+    this.events = events;
   }
 
   /** Everything known about one call's owners, from the cache. */
@@ -200,18 +203,37 @@ public final class Enforcement implements Interceptor {
       if (sharedLimits == null) {
         windows.release(limits, tokens, now);
         if (owners.keyHash() != null) {
-          call.responseHeaders.set("x-litellm-key-spend", formatCost(accounts.spent(Entity.KEY, owners.keyHash())));
+          keySpent(accounts.spent(Entity.KEY, owners.keyHash()));
         }
         return journaled;
       }
       sharedLimits.release(limits, call.callId, tokens, now);
       Future<Double> settled = sharedLimits.settle(charges, call.callId, reserved, cost).onSuccess(keySpend -> {
         if (owners.keyHash() != null) {
-          call.responseHeaders.set("x-litellm-key-spend", formatCost(keySpend));
+          keySpent(keySpend);
         }
       });
       // a failed settle (Redis gone) must not fail the call: the reservation lapses on its own
       return Future.join(journaled, settled).transform(ar -> journaled);
+    }
+
+    /**
+     * The key's spend after this call (Redis' total when shared) in its header; the budget left to
+     * the key and its team, when they have one, to the metrics.
+     */
+    private void keySpent(double keySpend) {
+      call.responseHeaders.set("x-litellm-key-spend", formatCost(keySpend));
+      for (Accounts.Charge c : charges) {
+        if (c.maxBudget() < 0) {
+          continue;
+        }
+        if (c.kind().equals(Entity.KEY)) {
+          events.remainingKeyBudget(c.id(), owners.key() == null ? null : owners.key().alias(), c.maxBudget() - keySpend);
+        } else if (c.kind().equals(Entity.TEAM)) {
+          events.remainingTeamBudget(c.id(), owners.team() == null ? null : owners.team().alias(),
+              c.maxBudget() - accounts.spent(Entity.TEAM, c.id()));
+        }
+      }
     }
   }
 

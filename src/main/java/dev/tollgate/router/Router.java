@@ -3,6 +3,7 @@ package dev.tollgate.router;
 import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
+import dev.tollgate.observe.ObservedEvents;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.UpstreamException;
 import dev.tollgate.redis.SharedRedis;
@@ -34,6 +35,7 @@ public final class Router implements AutoCloseable {
   // and a request still holding a group of an older snapshot counts against the right slot.
   private final Map<String, Integer> slotOf = new HashMap<>(); // guarded by this
   private volatile Snapshot current;
+  private volatile ObservedEvents events = ObservedEvents.NONE;
   private Vertx vertx; // guarded by this
   private SharedRedis redis; // guarded by this
 
@@ -206,6 +208,15 @@ public final class Router implements AutoCloseable {
     this.vertx = vertx;
     this.redis = redis;
     current.state().share(vertx, redis);
+  }
+
+  /** Where cool-downs are reported (metrics); nothing until called. */
+  public void reportTo(ObservedEvents events) {
+    this.events = events;
+  }
+
+  ObservedEvents events() {
+    return events;
   }
 
   public RouterSettings settings() {

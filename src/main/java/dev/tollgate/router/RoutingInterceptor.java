@@ -155,7 +155,7 @@ public final class RoutingInterceptor implements Interceptor {
           return Future.failedFuture(ar.cause());
         }
         ErrorKind kind = ErrorKind.of(ue);
-        failed(g, slot, kind);
+        failed(g, d, slot, kind, ue.status());
         boolean others = router.hasUntried(g, tried);
         boolean retryable = kind.retryableByDefault() || settings.policyNames(g.name(), kind)
             || (others && (kind == ErrorKind.AUTHENTICATION || kind == ErrorKind.NOT_FOUND));
@@ -187,7 +187,7 @@ public final class RoutingInterceptor implements Interceptor {
     }
 
     /** LiteLLM's cooldown rules: at once on 429/401/404/408, else after more than allowed_fails this minute. */
-    private void failed(Router.Group g, int slot, ErrorKind kind) {
+    private void failed(Router.Group g, Deployment d, int slot, ErrorKind kind, int status) {
       if (settings.disableCooldowns() || g.size() < 2) {
         return; // a lone deployment is never taken out of its group (as LiteLLM)
       }
@@ -196,6 +196,7 @@ public final class RoutingInterceptor implements Interceptor {
       boolean counts = kind != ErrorKind.BAD_REQUEST && kind != ErrorKind.CONTEXT_WINDOW && kind != ErrorKind.CONTENT_POLICY;
       if (kind.coolsDownAtOnce() || (counts && state.countFailure(slot, now))) {
         state.coolDown(slot, now);
+        router.events().deploymentCooledDown(d, status);
       }
     }
 

@@ -41,8 +41,10 @@ final class CallSeries {
     llmApiLatency = m.llmApiLatency.labels(model, k.hashedKey(), k.keyAlias(), k.team(), k.teamAlias(), k.requestedModel(),
         k.endUser(), k.user());
     timeToFirstToken = m.timeToFirstToken.labels(model, k.hashedKey(), k.keyAlias(), k.team(), k.teamAlias());
-    cacheHit = m.cacheHits.labels(k.endUser(), k.hashedKey(), k.keyAlias(), model, k.team(), k.teamAlias(), k.user());
-    cacheMiss = m.cacheMisses.labels(k.endUser(), k.hashedKey(), k.keyAlias(), model, k.team(), k.teamAlias(), k.user());
+    // the cache answers before routing, so no deployment is known: "model" is the model group asked for
+    String cached = orNone(k.requestedModel());
+    cacheHit = m.cacheHits.labels(k.endUser(), k.hashedKey(), k.keyAlias(), cached, k.team(), k.teamAlias(), k.user());
+    cacheMiss = m.cacheMisses.labels(k.endUser(), k.hashedKey(), k.keyAlias(), cached, k.team(), k.teamAlias(), k.user());
   }
 
   private String[] tokenLabels() {
