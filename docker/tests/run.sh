@@ -450,9 +450,13 @@ test_two_replicas_migrate() {
     crun --name "replica-$r-$RUN_ID" --network "$net" -e "DATABASE_URL=$url" -e LITELLM_MASTER_KEY="$MASTER_KEY" \
       --entrypoint docker/entrypoint.sh tollgate:non-root --port 4000 >/dev/null
   done
+  local ok=yes
   for r in a b; do
-    wait_http "http://$(ip_of "replica-$r-$RUN_ID"):4000/health/readiness" 120 >/dev/null || { docker logs "replica-$r-$RUN_ID" | tail; exit 1; }
+    wait_http "http://$(ip_of "replica-$r-$RUN_ID"):4000/health/readiness" 120 >/dev/null || { docker logs "replica-$r-$RUN_ID" | tail; ok=""; }
   done
+  # on the stack's network: left running, they would keep it in use and make `down -v` fail later
+  docker rm -f "replica-a-$RUN_ID" "replica-b-$RUN_ID" >/dev/null
+  [ -n "$ok" ] || exit 1
   info "two replicas migrating one empty database at once both serve"
 }
 
@@ -477,7 +481,7 @@ test_backup_drill() {
   grep -q '^public.drill 500$' "$dir/rowcounts.txt" || fail "row counts: $(cat "$dir/rowcounts.txt")"
   [ ! -e "$dir/env" ] || fail ".env saved without being asked"
 
-  compose down -v >/dev/null 2>&1
+  compose down -v >"$WORK/down.log" 2>&1 || fail "down -v failed: $(tail -n 5 "$WORK/down.log")"
   [ -z "$(docker volume ls -q --filter "label=com.docker.compose.project=$STACK")" ] || fail "volumes survived down -v"
   scripts/backup.sh restore latest --yes
   wait_http "http://127.0.0.1:$TOLLGATE_PORT/health/readiness" 150 >/dev/null || { compose logs --tail 30 tollgate; exit 1; }
