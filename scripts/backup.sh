@@ -56,6 +56,11 @@ row_counts() {
      ORDER BY 1"'
 }
 
+# "schema.table rows" for each COPY block of a plain-text restore script on stdin
+dump_row_counts() {
+  awk '/^COPY /{t=$2; n=0; inside=1; next} inside && $0 == "\\." {print t, n; inside=0; next} inside {n++}' | sort
+}
+
 wait_healthy() { # wait_healthy SERVICE CHECK-COMMAND
   local service=$1 check=$2
   for _ in $(seq 60); do
@@ -102,7 +107,9 @@ cmd_backup() {
   say "dumping PostgreSQL"
   in_db 'pg_dump -Fc -Z 6 -U "$POSTGRES_USER" -d "$POSTGRES_DB"' > "$tmp/postgres.dump"
   in_db 'pg_restore -l' < "$tmp/postgres.dump" > /dev/null || die "the dump does not read back; nothing was kept"
-  row_counts > "$tmp/rowcounts.txt"
+  # counted in the dump itself: a count taken after it would include rows the gateway wrote in
+  # between, which no restore of this dump can bring back
+  in_db 'pg_restore --data-only -f -' < "$tmp/postgres.dump" | dump_row_counts > "$tmp/rowcounts.txt"
 
   if compose ps --services --filter status=running 2>/dev/null | grep -x redis >/dev/null; then
     say "snapshotting Redis"
