@@ -468,7 +468,14 @@ test_backup_drill() {
   local key="" spend_before=""
   if [ -n "$HAS_MIGRATE" ] && key=$(new_key 2>/dev/null); then
     expect_chat "http://127.0.0.1:$TOLLGATE_PORT" "$key" demo "Hello"
-    sleep 6  # spend is written in batches
+    # spend reaches the database in batches (proxy_batch_write_at, 10 s): a backup holds what is
+    # written, so wait for this key's row
+    local hash
+    hash=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)
+    for _ in $(seq 60); do
+      [ "$(compose exec -T db sh -c "psql -t -A -U \"\$POSTGRES_USER\" -d \"\$POSTGRES_DB\" -c \"SELECT count(*) FROM tg_spend_log WHERE api_key = '$hash'\"")" -gt 0 ] && break
+      sleep 0.5
+    done
     spend_before=$(curl -s "http://127.0.0.1:$TOLLGATE_PORT/key/info?key=$key" -H "Authorization: Bearer $MASTER_KEY" | jq -r '.info.spend')
   fi
 
