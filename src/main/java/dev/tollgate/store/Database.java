@@ -255,10 +255,15 @@ public final class Database implements AutoCloseable {
     });
   }
 
+  private static final int SQLITE_ERROR = 1;
+
   private void noteFailure(SQLException e) {
     String state = e.getSQLState();
-    // connection-class errors (08xxx) and pool timeouts mean unreachable; constraint errors do not
-    boolean connection = state == null || state.startsWith("08") || e instanceof java.sql.SQLTransientConnectionException;
+    // connection-class errors (08xxx) and pool timeouts mean unreachable; constraint errors do not,
+    // nor SQLite's plain SQL error (code 1, no SQL state: e.g. the history table of a fresh file)
+    boolean sqlError = state == null && e.getErrorCode() == SQLITE_ERROR;
+    boolean connection = (state == null && !sqlError) || (state != null && state.startsWith("08"))
+        || e instanceof java.sql.SQLTransientConnectionException;
     if (connection && reachable.compareAndSet(true, false)) {
       log.warn("database {} is unreachable: {}; known keys keep working, spend is kept until it is back", description(), firstLine(e));
     }
