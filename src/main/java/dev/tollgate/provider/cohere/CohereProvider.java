@@ -11,9 +11,8 @@ import dev.tollgate.provider.Provider;
 import dev.tollgate.provider.ProviderContext;
 import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.RequestParams;
-import dev.tollgate.provider.SseParser;
+import dev.tollgate.provider.SseTranslatingDecoder;
 import dev.tollgate.provider.StreamDecoder;
-import dev.tollgate.provider.TranslatingDecoder;
 import dev.tollgate.provider.UpstreamCall;
 import dev.tollgate.provider.UpstreamException;
 import dev.tollgate.provider.UpstreamHttp;
@@ -166,20 +165,9 @@ public final class CohereProvider implements Provider, WireFormat {
 
   @Override
   public StreamDecoder streamDecoder(UpstreamCall call) {
-    return new TranslatingDecoder(name(), call.deployment().upstreamModel()) {
-      private final SseParser parser = new SseParser(this::event);
-
+    return new SseTranslatingDecoder(name(), call.deployment().upstreamModel()) {
       @Override
-      protected void feed(Buffer bytes) {
-        parser.feed(bytes);
-      }
-
-      @Override
-      protected void flush() {
-        parser.finish();
-      }
-
-      private void event(String event, Buffer data) {
+      protected void event(String event, Buffer data) {
         JsonNode e = parse(data);
         if (e == null) {
           return;

@@ -6,10 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.json.Json;
 import dev.tollgate.provider.Endpoint;
 import dev.tollgate.provider.OpenAiShapes;
-import dev.tollgate.provider.SseParser;
+import dev.tollgate.provider.SseTranslatingDecoder;
 import dev.tollgate.provider.StreamDecoder;
 import dev.tollgate.provider.TokenEstimate;
-import dev.tollgate.provider.TranslatingDecoder;
 import dev.tollgate.provider.UpstreamCall;
 import dev.tollgate.provider.UpstreamErrors;
 import dev.tollgate.provider.WireFormat;
@@ -101,8 +100,7 @@ final class GeminiResponses implements WireFormat {
   }
 
   /** {@code streamGenerateContent?alt=sse}: every event is a whole GenerateContentResponse with the new parts. */
-  private static final class Decoder extends TranslatingDecoder {
-    private final SseParser parser = new SseParser(this::event);
+  private static final class Decoder extends SseTranslatingDecoder {
     private int toolIndex;
 
     Decoder(String provider, String model) {
@@ -110,16 +108,7 @@ final class GeminiResponses implements WireFormat {
     }
 
     @Override
-    protected void feed(Buffer bytes) {
-      parser.feed(bytes);
-    }
-
-    @Override
-    protected void flush() {
-      parser.finish();
-    }
-
-    private void event(String event, Buffer data) {
+    protected void event(String event, Buffer data) {
       JsonNode json = parse(data);
       if (json == null) {
         return;
