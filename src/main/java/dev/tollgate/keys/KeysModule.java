@@ -73,7 +73,7 @@ public final class KeysModule implements AutoCloseable {
     this.config = config;
     ConfigNode general = config.generalSettings();
     batch = general.optSeconds("proxy_batch_write_at").orElse(Duration.ofSeconds(10));
-    fsyncBeforeResponse = general.bool("spend_journal_fsync_before_response", true);
+    fsyncBeforeResponse = general.bool("spend_journal_fsync_before_response", false);
     refreshEvery = config.env().get("TOLLGATE_CACHE_REFRESH_SECONDS").map(s -> Duration.ofMillis((long) (Double.parseDouble(s) * 1000)))
         .orElse(Duration.ofSeconds(5));
     retention = general.optString("maximum_spend_logs_retention_period").map(s -> {

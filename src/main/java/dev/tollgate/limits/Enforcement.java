@@ -24,7 +24,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 
 /**
  * Before the upstream call: model access, rate limits and budgets of the key, its user and team,
@@ -407,8 +408,10 @@ public final class Enforcement implements Interceptor {
     return new ApiError(400, "budget_exceeded", message, null, "400", null);
   }
 
+  /** Dollars to at most 10 decimals, trailing zeros dropped: 0.0000125, 3.0. */
   static String formatCost(double cost) {
-    return String.format(Locale.ROOT, "%.10f", cost).replaceAll("0+$", "").replaceAll("\\.$", ".0");
+    String s = new BigDecimal(cost).setScale(10, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString();
+    return s.indexOf('.') < 0 ? s + ".0" : s;
   }
 
   private static SpendRow row(ProxyCall call, Owners o, Usage u, double cost, String status, long startMs, long endMs) {

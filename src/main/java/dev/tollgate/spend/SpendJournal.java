@@ -20,9 +20,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The append-only local journal of spend not yet in the database: JSON lines in segment files
- * {@code <owner>-<n>.jsonl}, fsync'd before a response that carries a cost is released. Each
- * process owns its segments through a lock on {@code <owner>.lock}; at start, the segments of
- * owners that are gone (crashed, killed) are replayed. Used by one thread only.
+ * {@code <owner>-<n>.jsonl}. Each process owns its segments through a lock on {@code <owner>.lock};
+ * at start, the segments of owners that are gone (crashed, killed) are replayed. Appends and
+ * segment changes must be serialised by the caller ({@link SpendWriter} holds one lock around
+ * them); forcing a detached or current segment to disk may run beside appends.
  */
 final class SpendJournal implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SpendJournal.class);
@@ -35,6 +36,7 @@ final class SpendJournal implements AutoCloseable {
   private Path segmentPath;
   private int segmentNumber;
   private long segmentBytes;
+  private long totalBytes;
 
   SpendJournal(Path dir) throws IOException {
     this.dir = dir;
@@ -109,37 +111,57 @@ final class SpendJournal implements AutoCloseable {
     return rows;
   }
 
-  /** Appends rows and forces them to disk. */
-  void append(List<SpendRow> rows) throws IOException {
+  /** Appends one or more complete lines; returns the journal's total length so far (across segments). */
+  long append(byte[] lines) throws IOException {
     if (segment == null) {
       segmentPath = dir.resolve(owner + "-" + String.format("%08d", segmentNumber++) + ".jsonl");
       segment = FileChannel.open(segmentPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
       segmentBytes = 0;
     }
-    StringBuilder sb = new StringBuilder(rows.size() * 400);
-    for (SpendRow r : rows) {
-      sb.append(Json.MAPPER.writeValueAsString(r)).append('\n');
-    }
-    ByteBuffer buf = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8));
+    ByteBuffer buf = ByteBuffer.wrap(lines);
     while (buf.hasRemaining()) {
-      segmentBytes += segment.write(buf);
+      int n = segment.write(buf);
+      segmentBytes += n;
+      totalBytes += n;
     }
-    segment.force(false);
+    return totalBytes;
+  }
+
+  long length() {
+    return totalBytes;
   }
 
   boolean hasOpenSegment() {
     return segment != null && segmentBytes > 0;
   }
 
-  /** Closes the current segment and returns its path (deleted once its rows are in the database). */
-  Path rotate() throws IOException {
-    Path closed = segmentPath;
-    if (segment != null) {
-      segment.close();
+  /** The segment being appended to (null when none is open): to force it to disk. */
+  FileChannel current() {
+    return segment;
+  }
+
+  /** A segment taken out of use: forced and closed by whoever detached it. */
+  record Detached(FileChannel channel, Path path) {}
+
+  /** Ends the current segment (the next append opens a new one); null when none is open. */
+  Detached detach() {
+    if (segment == null) {
+      return null;
     }
+    Detached d = new Detached(segment, segmentPath);
     segment = null;
     segmentPath = null;
-    return closed;
+    return d;
+  }
+
+  /** Closes the current segment and returns its path (deleted once its rows are in the database). */
+  Path rotate() throws IOException {
+    Detached d = detach();
+    if (d == null) {
+      return null;
+    }
+    d.channel().close();
+    return d.path();
   }
 
   @Override

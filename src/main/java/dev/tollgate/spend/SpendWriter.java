@@ -1,5 +1,7 @@
 package dev.tollgate.spend;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.tollgate.json.Json;
 import dev.tollgate.store.SpendRow;
 import dev.tollgate.store.SpendStore;
 import io.vertx.core.Context;
@@ -7,15 +9,16 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,48 +26,60 @@ import org.slf4j.LoggerFactory;
 /**
  * Gets spend rows off the request path and into the database without losing any:
  * <ol>
- *   <li>{@link #record} queues a row; the journal thread appends queued rows to the local journal
- *       and fsyncs them as one group, then completes their futures (a non-streamed response with
- *       a cost header is released only then);</li>
- *   <li>every {@code proxy_batch_write_at} seconds the rows are written to the database in one
- *       transaction (idempotent per request id) and the journal segments they came from are deleted.</li>
+ *   <li>{@link #record} appends the row to the local journal on the caller's thread, before the
+ *       response that carries its cost is released: a write to the page cache, so the row
+ *       survives the process being killed. The sync thread forces the journal to disk every
+ *       {@value #SYNC_EVERY_MILLIS} ms, or at once for callers that wait for the disk
+ *       ({@code waitForDisk}: one fsync covers every row appended before it);</li>
+ *   <li>every {@code proxy_batch_write_at} seconds, or as soon as {@value #FLUSH_ROWS} rows are
+ *       waiting (so that a busy gateway keeps a bounded number of rows in memory), the rows are
+ *       written to the database in one transaction (idempotent per request id) and the journal
+ *       segments they came from are deleted.</li>
  * </ol>
  * While the database is down, rows stay in memory and in the journal and are written when it is back.
  */
 public final class SpendWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SpendWriter.class);
-  private static final Duration SEGMENT_AGE = Duration.ofSeconds(1);
+  private static final long SEGMENT_AGE_MILLIS = 1_000;
+  static final long SYNC_EVERY_MILLIS = 100;
+  static final int FLUSH_ROWS = 2048;
 
-  private record Pending(SpendRow row, Promise<Void> durable, Context context) {}
+  /** A response waiting until the journal is on disk up to {@code length}. */
+  private record Waiter(long length, Promise<Void> durable, Context context) {}
 
-  /** What the journal thread hands to the database thread: a row, or "segment closed" after its rows. */
+  /** What goes to the database thread, in journal order: a row, or "segment closed" after its rows. */
   private record Item(SpendRow row, boolean live, Path closedSegment) {}
 
-  private final SpendJournal journal;
+  private final SpendJournal journal; // appends and segment changes under journalLock
+  private final Object journalLock = new Object();
   private final SpendStore store;
   private final Consumer<List<SpendRow>> onLiveRowsWritten;
-  private final BlockingQueue<Pending> incoming = new LinkedBlockingQueue<>();
+  private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Item> toDatabase = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger rowsWaiting = new AtomicInteger();
   private final List<Item> unwritten = new ArrayList<>();
-  private final Thread journalThread;
+  private final Thread syncThread;
   private final Thread databaseThread;
   private final long batchMillis;
   private volatile boolean running = true;
   private volatile long lastSuccessfulWrite = System.currentTimeMillis();
-
-  private final Object databaseMonitor;
+  private long segmentOpened; // under journalLock
+  private long lastWriteErrorLogged; // under journalLock
 
   /**
    * {@code databaseMonitor} is held around each database write and the callback, so that whoever
    * else reads spend from the database under it (the cache refresh) never sees half of a change.
    */
-  private final boolean waitForDisk;
+  private final Object databaseMonitor;
 
   /**
    * {@code waitForDisk}: whether {@link #record}'s future waits for the fsync (a response is then
-   * released only once its spend is on disk) or completes at once (the fsync follows within
-   * milliseconds; a crash in between can lose that spend).
+   * released only once its spend is on disk, safe from power loss too) or completes once the row
+   * is written (safe from a crash or kill of the process; a crash of the machine can lose the
+   * last {@value #SYNC_EVERY_MILLIS} ms).
    */
+  private final boolean waitForDisk;
+
   public SpendWriter(Path journalDir, SpendStore store, Duration batchInterval, boolean waitForDisk, Object databaseMonitor,
       Consumer<List<SpendRow>> onLiveRowsWritten) throws IOException {
     this.waitForDisk = waitForDisk;
@@ -84,26 +99,58 @@ public final class SpendWriter implements AutoCloseable {
     if (replayed > 0) {
       log.info("spend journal: replaying {} row(s) left by a gateway that did not stop cleanly", replayed);
     }
-    journalThread = Thread.ofPlatform().name("tollgate-spend-journal").daemon().start(this::journalLoop);
+    syncThread = Thread.ofPlatform().name("tollgate-spend-journal").daemon().start(this::syncLoop);
     databaseThread = Thread.ofPlatform().name("tollgate-spend-writer").daemon().start(this::databaseLoop);
   }
 
   /**
-   * Queues one request's spend; the future completes (on the caller's context) once a row with
-   * a cost is on disk in the journal (at once for a row that cost nothing).
+   * Journals one request's spend; the future completes (on the caller's context) once the row is
+   * written, or on disk when responses wait for the disk (at once for a row that cost nothing).
    */
   public Future<Void> record(SpendRow row) {
-    // a call that cost nothing has nothing to lose: its response does not wait for the disk
-    boolean wait = waitForDisk && row.spend() > 0;
-    Context ctx = wait ? Vertx.currentContext() : null;
+    byte[] line = line(row);
+    long length;
+    synchronized (journalLock) {
+      if (!journal.hasOpenSegment()) {
+        segmentOpened = System.currentTimeMillis();
+      }
+      try {
+        length = journal.append(line);
+      } catch (IOException e) {
+        length = -1;
+        long now = System.currentTimeMillis();
+        if (now - lastWriteErrorLogged > 10_000) {
+          lastWriteErrorLogged = now;
+          log.error("spend journal could not be written ({}); spend is kept in memory only", e.getMessage());
+        }
+      }
+      toDatabase.add(new Item(row, true, null));
+    }
+    rowsWaiting.incrementAndGet();
+    // a call that cost nothing has nothing to lose, and a row the journal refused is still billed from memory
+    if (!waitForDisk || row.spend() <= 0 || length < 0) {
+      return Future.succeededFuture();
+    }
     Promise<Void> p = Promise.promise();
-    incoming.add(new Pending(row, p, ctx));
-    return wait ? p.future() : Future.succeededFuture();
+    waiters.add(new Waiter(length, p, Vertx.currentContext()));
+    LockSupport.unpark(syncThread);
+    return p.future();
+  }
+
+  private static byte[] line(SpendRow row) {
+    try {
+      byte[] json = Json.MAPPER.writeValueAsBytes(row);
+      byte[] line = Arrays.copyOf(json, json.length + 1);
+      line[json.length] = '\n';
+      return line;
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a spend row did not serialise", e);
+    }
   }
 
   /** Rows not yet in the database (journaled or waiting), for readiness and tests. */
   public int backlog() {
-    return incoming.size() + toDatabase.size() + unwrittenSize();
+    return toDatabase.size() + unwrittenSize();
   }
 
   private synchronized int unwrittenSize() {
@@ -114,63 +161,70 @@ public final class SpendWriter implements AutoCloseable {
     return System.currentTimeMillis() - lastSuccessfulWrite;
   }
 
-  private void journalLoop() {
-    List<Pending> batch = new ArrayList<>();
-    long segmentOpened = 0;
-    while (running || !incoming.isEmpty()) {
-      try {
-        Pending first = incoming.poll(100, TimeUnit.MILLISECONDS);
-        if (first != null) {
-          batch.add(first);
-          incoming.drainTo(batch);
-          List<SpendRow> rows = new ArrayList<>(batch.size());
-          for (Pending p : batch) {
-            rows.add(p.row());
-          }
-          if (!journal.hasOpenSegment()) {
-            segmentOpened = System.currentTimeMillis();
-          }
-          try {
-            journal.append(rows);
-          } catch (IOException e) {
-            log.error("spend journal could not be written ({}); spend is kept in memory only", e.getMessage());
-          }
-          for (Pending p : batch) {
-            toDatabase.add(new Item(p.row(), true, null));
-            complete(p);
-          }
-          batch.clear();
-        }
-        if (journal.hasOpenSegment() && System.currentTimeMillis() - segmentOpened >= SEGMENT_AGE.toMillis()) {
-          toDatabase.add(new Item(null, true, journal.rotate()));
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      } catch (IOException e) {
-        log.error("spend journal: {}", e.getMessage());
+  /** Forces the journal to disk: every {@value #SYNC_EVERY_MILLIS} ms, or at once when a response waits for it. */
+  private void syncLoop() {
+    long synced = 0;
+    while (running) {
+      if (waiters.isEmpty()) {
+        LockSupport.parkNanos(SYNC_EVERY_MILLIS * 1_000_000);
       }
+      synced = sync(synced);
     }
+    sync(synced);
   }
 
-  /** Releases the response: also when the journal failed (the spend is still in memory and billed). */
-  private static void complete(Pending p) {
-    if (p.context() != null) {
-      p.context().runOnContext(v -> p.durable().complete());
-    } else {
-      p.durable().complete();
+  /** One round: fsync what was appended so far (closing the segment when it is old enough), release its waiters. */
+  private long sync(long synced) {
+    long target;
+    FileChannel current;
+    SpendJournal.Detached detached = null;
+    synchronized (journalLock) {
+      target = journal.length();
+      current = journal.current();
+      if (journal.hasOpenSegment() && System.currentTimeMillis() - segmentOpened >= SEGMENT_AGE_MILLIS) {
+        detached = journal.detach();
+        toDatabase.add(new Item(null, true, detached.path()));
+      }
     }
+    try {
+      if (detached != null) {
+        detached.channel().force(false);
+        detached.channel().close();
+      } else if (current != null && target > synced) {
+        current.force(false);
+      }
+    } catch (IOException e) {
+      log.error("spend journal could not be forced to disk: {}", e.getMessage());
+    }
+    // released also when forcing failed: the spend is in the page cache and in memory, and billed
+    for (Waiter w = waiters.peek(); w != null && w.length() <= target; w = waiters.peek()) {
+      waiters.poll();
+      Promise<Void> p = w.durable();
+      if (w.context() != null) {
+        w.context().runOnContext(v -> p.complete());
+      } else {
+        p.complete();
+      }
+    }
+    return target;
   }
 
   private void databaseLoop() {
+    long lastAttempt = System.currentTimeMillis();
+    boolean failing = false;
     while (running) {
       try {
-        Thread.sleep(batchMillis);
+        Thread.sleep(Math.min(batchMillis, 50));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       }
-      writeOnce();
+      long now = System.currentTimeMillis();
+      // a database that refused the last batch is retried on the interval, not on every row
+      if (now - lastAttempt >= batchMillis || (!failing && rowsWaiting.get() >= FLUSH_ROWS)) {
+        lastAttempt = now;
+        failing = !writeOnce();
+      }
     }
   }
 
@@ -179,6 +233,9 @@ public final class SpendWriter implements AutoCloseable {
     Item item;
     while ((item = toDatabase.poll()) != null) {
       unwritten.add(item);
+      if (item.row() != null && item.live()) {
+        rowsWaiting.decrementAndGet();
+      }
     }
     if (unwritten.isEmpty()) {
       return true;
@@ -221,18 +278,21 @@ public final class SpendWriter implements AutoCloseable {
   public void close() {
     running = false;
     try {
-      journalThread.join(5_000);
+      LockSupport.unpark(syncThread);
+      syncThread.join(5_000);
       databaseThread.interrupt();
       databaseThread.join(5_000);
-      boolean written = false;
-      if (!incoming.isEmpty() || !toDatabase.isEmpty() || unwrittenSize() > 0) {
-        Path last = journal.rotate();
+      boolean written;
+      Path last;
+      synchronized (journalLock) {
+        last = journal.rotate();
+      }
+      if (!toDatabase.isEmpty() || unwrittenSize() > 0) {
         if (last != null) {
           toDatabase.add(new Item(null, true, last));
         }
         written = writeOnce();
       } else {
-        Path last = journal.rotate();
         if (last != null) {
           Files.deleteIfExists(last);
         }

@@ -33,6 +33,10 @@ class SpendDurabilityIT {
   static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   static Path config(Path dir, String upstream, String batchSeconds, String name) throws Exception {
+    return config(dir, upstream, batchSeconds, name, false);
+  }
+
+  static Path config(Path dir, String upstream, String batchSeconds, String name, boolean fsyncBeforeResponse) throws Exception {
     Path f = dir.resolve(name);
     Files.writeString(f, """
         model_list:
@@ -41,7 +45,8 @@ class SpendDurabilityIT {
             model_info: {input_cost_per_token: 0.001, output_cost_per_token: 0.001}
         general_settings:
           proxy_batch_write_at: %s
-        """.formatted(upstream, batchSeconds));
+          spend_journal_fsync_before_response: %s
+        """.formatted(upstream, batchSeconds, fsyncBeforeResponse));
     return f;
   }
 
@@ -59,7 +64,9 @@ class SpendDurabilityIT {
     try (FakeUpstream up = upstreamSetup.upstream; TestDatabase db = TestDatabase.create(backend)) {
       Map<String, String> env = new HashMap<>(db.env());
       // nothing reaches the database before the kill: only the journal can save the spend
-      Path slow = config(db.dir(), up.url(), "600", "slow.yaml");
+      // both journal modes survive a kill: the default (written before the response, fsync'd
+      // every 100 ms) on SQLite, fsync before the response on PostgreSQL
+      Path slow = config(db.dir(), up.url(), "600", "slow.yaml", backend == TestDatabase.Backend.POSTGRES);
       Map<String, Double> received = new ConcurrentHashMap<>();
       AtomicInteger lost = new AtomicInteger();
       String key;

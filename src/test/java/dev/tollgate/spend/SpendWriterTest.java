@@ -1,0 +1,88 @@
+package dev.tollgate.spend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tollgate.config.ConfigLoader;
+import dev.tollgate.config.Environment;
+import dev.tollgate.store.Database;
+import dev.tollgate.store.SpendRow;
+import dev.tollgate.store.SpendStore;
+import dev.tollgate.testing.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+class SpendWriterTest {
+
+  private static SpendRow row(int i, double cost) {
+    long t = System.currentTimeMillis();
+    return new SpendRow("req-" + i, "acompletion", "key-hash", cost, 10, 20, t, t + 5, "openai/gpt-4o", "m1", "gpt-4o", "openai", null,
+        null, null, null, "success", false, null);
+  }
+
+  private static Database open(TestDatabase t) {
+    Database db = Database.open(ConfigLoader.fromYaml("{}", "test", new Environment(t.env())));
+    db.migrate();
+    return db;
+  }
+
+  private static String journalText(Path dir) throws Exception {
+    StringBuilder all = new StringBuilder();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".jsonl")).toList()) {
+        all.append(Files.readString(f));
+      }
+    }
+    return all.toString();
+  }
+
+  @Test
+  void aRowIsInTheJournalFileWhenRecordReturnsAndAFullBatchGoesToTheDatabaseBeforeTheInterval() throws Exception {
+    try (TestDatabase t = TestDatabase.create(TestDatabase.Backend.SQLITE); Database db = open(t)) {
+      Path journal = t.dir().resolve("journal");
+      AtomicInteger written = new AtomicInteger();
+      // an interval no test waits for: only the size of the backlog can trigger the write
+      SpendWriter w = new SpendWriter(journal, new SpendStore(db), Duration.ofHours(1), false, new Object(),
+          rows -> written.addAndGet(rows.size()));
+      try {
+        assertThat(w.record(row(0, 0.5)).succeeded()).isTrue();
+        // written before record returned (a kill now loses nothing); fsync'd within 100 ms
+        assertThat(journalText(journal)).contains("\"requestId\":\"req-0\"");
+        for (int i = 1; i < SpendWriter.FLUSH_ROWS; i++) {
+          w.record(row(i, 0.5));
+        }
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (t.scalar("SELECT COUNT(*) FROM tg_spend_log") < SpendWriter.FLUSH_ROWS && System.currentTimeMillis() < deadline) {
+          Thread.sleep(20);
+        }
+        assertThat(t.scalar("SELECT COUNT(*) FROM tg_spend_log")).isEqualTo(SpendWriter.FLUSH_ROWS);
+        assertThat(written.get()).isEqualTo(SpendWriter.FLUSH_ROWS);
+      } finally {
+        w.close();
+      }
+    }
+  }
+
+  @Test
+  void whenResponsesWaitForTheDiskTheFutureCompletesAfterTheFsyncAndEveryRowIsWrittenAtClose() throws Exception {
+    try (TestDatabase t = TestDatabase.create(TestDatabase.Backend.SQLITE); Database db = open(t)) {
+      Path journal = t.dir().resolve("journal");
+      SpendWriter w = new SpendWriter(journal, new SpendStore(db), Duration.ofHours(1), true, new Object(), rows -> { });
+      try {
+        List<io.vertx.core.Future<Void>> durable = Stream.of(1, 2, 3).map(i -> w.record(row(i, 0.25))).toList();
+        assertThat(w.record(row(4, 0)).succeeded()).as("a free call does not wait").isTrue();
+        for (io.vertx.core.Future<Void> f : durable) {
+          assertThat(f.toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS)).isNull();
+        }
+      } finally {
+        w.close();
+      }
+      assertThat(t.scalar("SELECT COUNT(*) FROM tg_spend_log")).isEqualTo(4);
+      assertThat(journalText(journal)).as("segments are deleted once their rows are in the database").isEmpty();
+    }
+  }
+}
