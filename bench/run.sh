@@ -9,9 +9,12 @@
 #   bench/run.sh             the benchmark; table on stdout and in bench/results/
 #   bench/run.sh --profile   JFR profile of Tollgate under 64 connections (JSON, then SSE)
 #
-# Knobs (environment): ROUNDS=3 DURATION=8 (seconds per run) RATE=2000 CONNS="64 512"
+# Knobs (environment): ROUNDS=3 DURATION=8 (seconds per run) WARMUP=20 (seconds of JSON, then of SSE, before measuring) RATE=2000 CONNS="64 512"
 # SCENARIOS="closed rate ttfb slow" (wrk; open loop; first byte; delayed upstream)
-# SLOW_CONNS=512 SLOW_DELAY_MS=100 STARTUPS=3 GEN_CPU=0 SRV_CPU=1 TOLLGATE_JAVA_OPTS=""
+# SLOW_CONNS=512 SLOW_DELAY_MS=100 STARTUPS=3 GEN_CPU=0 SRV_CPU=1
+# TOLLGATE_JAVA_OPTS="$IMAGE_JVM_OPTS" (the container images' heap flags; "" for the JVM's defaults)
+# AOT=1 (JDK 25+: a training run first writes an AOT cache of classes and method profiles, as the
+# images do at build time, and every start uses it; AOT=0 to start cold)
 # BASELINE_JAR=path/to/older/tollgate.jar adds a fourth target, "baseline": that build, interleaved
 # with the others, to see what a change did.
 set -euo pipefail
@@ -22,6 +25,7 @@ MODE=bench
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-8}
+WARMUP=${WARMUP:-20}
 RATE=${RATE:-2000}
 CONNS=${CONNS:-"64 512"}
 SLOW_CONNS=${SLOW_CONNS:-512}
@@ -30,7 +34,10 @@ STARTUPS=${STARTUPS:-3}
 SCENARIOS=${SCENARIOS:-"closed rate ttfb slow"}
 GEN_CPU=${GEN_CPU:-0}
 SRV_CPU=${SRV_CPU:-1}
-TOLLGATE_JAVA_OPTS=${TOLLGATE_JAVA_OPTS:-}
+# the heap flags of the container images (docker/tollgate), minus their container-relative -Xmx
+IMAGE_JVM_OPTS="-XX:+UseSerialGC -Xms64m -Xmn40m -XX:SurvivorRatio=4 -Xmx256m"
+TOLLGATE_JAVA_OPTS=${TOLLGATE_JAVA_OPTS-$IMAGE_JVM_OPTS}
+AOT=${AOT:-1}
 KEY=sk-bench-master-key
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS=$ROOT/bench/results
@@ -194,6 +201,8 @@ litellm_settings:
   callbacks: ["prometheus"]
 general_settings:
   master_key: $KEY
+  database_path: $T/tollgate.db
+  spend_journal_dir: $T/spend-journal
 EOF
 
 say "compiling the load generator and the delayed upstream"
@@ -282,6 +291,20 @@ sample_rss() {
   done
 }
 
+# --- AOT cache (JDK 25+): what the images build in (Dockerfile), trained here the same way -------
+if [ "$AOT" = 1 ] && "$JAVA" -XX:AOTMode=off -version >/dev/null 2>&1 && "$JAVA" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])'; then
+  say "AOT cache: a training run (JSON and SSE, ${AOT_TRAIN_SECONDS:-4}s each), then every start uses it"
+  start_tollgate "-XX:AOTCacheOutput=$T/tollgate.aot"
+  for kind in json sse; do
+    BENCH_KEY=$KEY BENCH_BODY="$T/$kind.body" "${PIN_GEN[@]}" wrk -t1 -c16 -d"${AOT_TRAIN_SECONDS:-4}s" \
+      -s "$ROOT/bench/wrk-post.lua" "$(url tollgate "$kind")" >/dev/null
+  done
+  stop_tollgate   # the JVM writes the cache on its way out
+  [ -s "$T/tollgate.aot" ] || { say "the AOT cache was not written"; tail -5 "$T/tollgate.log" >&2; exit 1; }
+  TOLLGATE_JAVA_OPTS="$TOLLGATE_JAVA_OPTS -XX:AOTCache=$T/tollgate.aot"
+  rm -rf "$T/tollgate.db"* "$T/spend-journal"   # the measured starts begin from an empty database
+fi
+
 if [ "$MODE" = profile ]; then
   OUT=$RESULTS/profile-$STAMP
   mkdir -p "$OUT"
@@ -325,10 +348,12 @@ if [ -n "${BASELINE_JAR:-}" ]; then
 fi
 smoke
 echo warmup >"$T/phase"
-say "warm-up: ${TARGETS[*]:2}, ${DURATION}s JSON + ${DURATION}s SSE at 64 connections (not recorded)"
+# a JVM compiles its hot paths under load, and on one shared core that takes a while: measure the
+# steady state a gateway spends its life in, not the first seconds after a deploy
+say "warm-up: ${TARGETS[*]:2}, ${WARMUP}s JSON + ${WARMUP}s SSE at 64 connections (not recorded)"
 for target in "${TARGETS[@]:2}"; do
-  wrk_run "$target" json 64 >/dev/null
-  wrk_run "$target" sse 64 >/dev/null
+  DURATION=$WARMUP wrk_run "$target" json 64 >/dev/null
+  DURATION=$WARMUP wrk_run "$target" sse 64 >/dev/null
 done
 
 interleaved() {  # scenario, command...: each round runs every target, starting with a different one
