@@ -5,7 +5,9 @@
 #
 # Base images are build arguments, so air-gapped builds can point them at a local mirror.
 # Builds with the classic builder as well as BuildKit (no RUN --mount).
-ARG BUILD_BASE=maven:3.9-eclipse-temurin-21
+ARG BUILD_BASE=maven:3.9-eclipse-temurin-25
+# the JVM flags of the image, also those the AOT cache is trained with (they must match)
+ARG TOLLGATE_JVM_OPTS="-XX:+UseSerialGC -Xms64m -Xmn40m -XX:SurvivorRatio=4 -XX:MaxRAMPercentage=75.0 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp -Dvertx.cacheDirBase=/tmp/vertx-cache"
 ARG RUNTIME_BASE=debian:bookworm-slim
 
 # --- dependencies: only pom.xml and the wrapper, so this layer is reused until pom.xml changes
@@ -36,8 +38,20 @@ FROM deps AS build
 COPY src src
 RUN ./mvnw -B -ntp -q package -DskipTests && cp target/tollgate.jar /tollgate.jar
 
+# --- AOT cache (JDK 25+; JEP 483/515): a short training run of the gateway on the image's own JRE
+# and at its final paths writes the classes it loads, linked, and the profiles of its hot methods;
+# starts then take about half the time and reach full speed sooner (docker/AotTraining.java)
+FROM deps AS aot
+ARG TOLLGATE_JVM_OPTS
+COPY --from=jre /jre /opt/java/jre
+COPY --from=build /tollgate.jar /app/tollgate.jar
+COPY docker/AotTraining.java /aot/AotTraining.java
+RUN java /aot/AotTraining.java /opt/java/jre/bin/java /app/tollgate.jar /app/tollgate.aot $TOLLGATE_JVM_OPTS \
+ && touch /app/tollgate.aot
+
 # --- runtime
 FROM ${RUNTIME_BASE}
+ARG TOLLGATE_JVM_OPTS
 ARG VERSION=dev
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="Tollgate" \
@@ -49,7 +63,7 @@ LABEL org.opencontainers.image.title="Tollgate" \
       org.opencontainers.image.base.name="debian:bookworm-slim"
 ENV JAVA_HOME=/opt/java/jre \
     PATH=/opt/java/jre/bin:/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    TOLLGATE_JVM_OPTS="-XX:MaxRAMPercentage=75.0 -XX:InitialRAMPercentage=25.0 -XX:+ExitOnOutOfMemoryError -XX:+UseContainerSupport -Djava.io.tmpdir=/tmp -Dvertx.cacheDirBase=/tmp/vertx-cache" \
+    TOLLGATE_JVM_OPTS="${TOLLGATE_JVM_OPTS}" \
     PORT=4000 \
     TOLLGATE_DB_PATH=/app/data/tollgate.db \
     TOLLGATE_SPEND_JOURNAL_DIR=/app/data/spend-journal
@@ -60,6 +74,7 @@ COPY --from=agents /agents /app/agents
 COPY docker/tollgate /app/bin/tollgate
 COPY docker/prod_entrypoint.sh docker/entrypoint.sh /app/docker/
 COPY --from=build /tollgate.jar /app/tollgate.jar
+COPY --from=aot /app/tollgate.aot /app/tollgate.aot
 WORKDIR /app
 USER 10001:10001
 EXPOSE 4000

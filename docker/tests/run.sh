@@ -170,6 +170,16 @@ test_image_serves() { # start; readiness, mock chat, chat through the fake upstr
   info "tollgate:$tag ready ${ms} ms after docker run; Docker's HEALTHCHECK (tollgate health) says healthy"
 }
 
+test_aot_cache() { # the running gateway uses the image's AOT cache, and the JVM accepts that cache (AOTMode=on refuses a stale one)
+  local tag=$1 c="img-$1-$RUN_ID"
+  docker exec "$c" sh -c 'cat /proc/1/cmdline | tr "\0" " "' | has -- '-XX:AOTCache=/app/tollgate.aot' || fail "the gateway runs without the AOT cache"
+  # shellcheck disable=SC2016 # expanded in the container
+  docker run --rm --label "$LABEL" --entrypoint sh "tollgate:$tag" -c \
+    'exec java $TOLLGATE_JVM_OPTS -XX:AOTMode=on -XX:AOTCache=/app/tollgate.aot -jar /app/tollgate.jar --version' >"$WORK/aot-$tag" 2>&1 \
+    || fail "the JVM refuses the image's AOT cache: $(tail -3 "$WORK/aot-$tag")"
+  info "tollgate:$tag: AOT cache $(docker run --rm --label "$LABEL" --entrypoint sh "tollgate:$tag" -c 'du -m /app/tollgate.aot | cut -f1') MB, accepted by the image's JVM"
+}
+
 test_image_drains() { # docker stop during a 3-second request: the request completes, exit 0
   local tag=$1 c="img-$1-$RUN_ID" ip t0 took code
   ip=$(ip_of "$c")
@@ -642,6 +652,9 @@ crun --name "pg-$RUN_ID" --network "$NET" -e POSTGRES_USER=tollgate -e POSTGRES_
 for _ in $(seq 60); do docker exec "pg-$RUN_ID" pg_isready -q -U tollgate 2>/dev/null && break; sleep 1; done
 for tag in default non-root database dev; do
   run_test "tollgate:$tag serves (readiness, mock chat, fake upstream, HEALTHCHECK)" test_image_serves "$tag"
+done
+for tag in default non-root database; do
+  run_test "tollgate:$tag starts with its AOT cache" test_aot_cache "$tag"
 done
 if curl -sf -o /dev/null "http://$(ip_of "img-default-$RUN_ID"):4000/metrics"; then HAS_METRICS=yes; fi
 log "capabilities: /metrics=${HAS_METRICS:-no}"
