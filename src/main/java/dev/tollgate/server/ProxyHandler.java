@@ -63,7 +63,9 @@ final class ProxyHandler implements OpenAiDispatcher {
       switch (reply) {
         case ProviderReply.Complete c -> {
           response.putHeader("content-type", "application/json").end(c.body());
-          call.usage = Usage.parse(c.body());
+          if (call.usage == null) { // accounting (Enforcement) has usually read it already
+            call.usage = Usage.parse(c.body());
+          }
           call.complete(new ProxyCall.Outcome(200, c.body(), null, false));
         }
         case ProviderReply.Streaming s -> SseRelay.start(response, call, s.chunks());
