@@ -2,9 +2,7 @@ package dev.tollgate.call;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectReader;
 import dev.tollgate.json.Json;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
@@ -17,8 +15,6 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
     long cacheCreationTokens) {
   public static final Usage NONE = new Usage(0, 0, 0, 0, 0);
   private static final byte[] USAGE_KEY = "\"usage\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-  /** Reads one member's value in the middle of a document (the shared mapper rejects what follows it). */
-  private static final ObjectReader MEMBER = Json.MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   public long totalTokens() {
     return promptTokens + completionTokens;
@@ -47,18 +43,25 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
    * always asks for: those must not cost a full parse each.)
    */
   public static boolean mayContainUsage(Buffer json) {
-    int n = json.length() - USAGE_KEY.length;
+    return mayContainUsage(json.getBytes());
+  }
+
+  private static boolean mayContainUsage(byte[] json) {
+    int n = json.length - USAGE_KEY.length;
     outer:
     for (int i = 0; i <= n; i++) {
-      for (int k = 0; k < USAGE_KEY.length; k++) {
-        if (json.getByte(i + k) != USAGE_KEY[k]) {
+      if (json[i] != '"') {
+        continue;
+      }
+      for (int k = 1; k < USAGE_KEY.length; k++) {
+        if (json[i + k] != USAGE_KEY[k]) {
           continue outer;
         }
       }
       int v = skipSpaces(json, i + USAGE_KEY.length);
-      if (v < json.length() && json.getByte(v) == ':') {
+      if (v < json.length && json[v] == ':') {
         v = skipSpaces(json, v + 1);
-        if (v < json.length() && json.getByte(v) != 'n') {
+        if (v < json.length && json[v] != 'n') {
           return true;
         }
       }
@@ -66,8 +69,8 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
     return false;
   }
 
-  private static int skipSpaces(Buffer json, int i) {
-    while (i < json.length() && Character.isWhitespace(json.getByte(i))) {
+  private static int skipSpaces(byte[] json, int i) {
+    while (i < json.length && Character.isWhitespace(json[i])) {
       i++;
     }
     return i;
@@ -75,15 +78,16 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
 
   /**
    * Usage of a chunk or body, or null (also for anything that is not JSON). Streams over the
-   * document and builds a tree of the {@code usage} member only: a whole response body is not
-   * worth a tree just for its token counts.
+   * document and reads the numbers of the top-level {@code usage} member as they pass: a whole
+   * response body is not worth a tree just for its token counts.
    */
   public static Usage parse(Buffer json) {
-    if (!mayContainUsage(json)) {
+    byte[] bytes = json.getBytes();
+    if (!mayContainUsage(bytes)) {
       return null;
     }
-    JsonNode usage = null;
-    try (JsonParser p = Json.MAPPER.createParser(json.getBytes())) {
+    Usage usage = null;
+    try (JsonParser p = Json.MAPPER.createParser(bytes)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
       }
@@ -91,7 +95,7 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
         boolean isUsage = p.currentName().equals("usage");
         p.nextToken();
         if (isUsage) {
-          usage = MEMBER.readTree(p);
+          usage = read(p);
         } else {
           p.skipChildren();
         }
@@ -102,6 +106,64 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
     } catch (IOException e) {
       return null;
     }
-    return fromBlock(usage);
+    return usage;
+  }
+
+  /** The usage object the parser is on (null for anything else), read field by field. */
+  private static Usage read(JsonParser p) throws IOException {
+    if (p.currentToken() != JsonToken.START_OBJECT) {
+      p.skipChildren();
+      return null;
+    }
+    long prompt = -1;
+    long completion = -1;
+    long input = 0;
+    long output = 0;
+    long cached = 0;
+    long reasoning = 0;
+    long cacheCreation = 0;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      p.nextToken();
+      switch (name) {
+        case "prompt_tokens" -> prompt = number(p, -1);
+        case "completion_tokens" -> completion = number(p, -1);
+        case "input_tokens" -> input = number(p, 0);
+        case "output_tokens" -> output = number(p, 0);
+        case "cache_creation_input_tokens" -> cacheCreation = number(p, 0);
+        case "prompt_tokens_details" -> cached = nested(p, "cached_tokens");
+        case "completion_tokens_details" -> reasoning = nested(p, "reasoning_tokens");
+        default -> p.skipChildren();
+      }
+    }
+    return new Usage(prompt >= 0 ? prompt : input, completion >= 0 ? completion : output, cached, reasoning, cacheCreation);
+  }
+
+  /** A scalar as a number (numbers and numeric strings; {@code otherwise} for the rest). */
+  private static long number(JsonParser p, long otherwise) throws IOException {
+    if (p.currentToken().isStructStart()) {
+      p.skipChildren();
+      return otherwise;
+    }
+    return p.currentToken() == JsonToken.VALUE_NULL ? otherwise : p.getValueAsLong(otherwise);
+  }
+
+  /** One number inside the object the parser is on ({@code prompt_tokens_details.cached_tokens}). */
+  private static long nested(JsonParser p, String field) throws IOException {
+    if (p.currentToken() != JsonToken.START_OBJECT) {
+      p.skipChildren();
+      return 0;
+    }
+    long value = 0;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      boolean wanted = p.currentName().equals(field);
+      p.nextToken();
+      if (wanted) {
+        value = number(p, 0);
+      } else {
+        p.skipChildren();
+      }
+    }
+    return value;
   }
 }

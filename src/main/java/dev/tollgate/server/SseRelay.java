@@ -58,13 +58,11 @@ final class SseRelay implements ChunkStream.Listener {
     if (response.closed()) {
       return;
     }
-    if (Usage.mayContainUsage(json)) {
-      Usage usage = Usage.parse(json);
-      if (usage != null) {
-        call.usage = usage;
-        if (!forwardUsageChunk && isUsageOnly(json)) {
-          return; // asked of the upstream for accounting, not by the client
-        }
+    Usage usage = Usage.parse(json); // null at once for the chunks with "usage":null
+    if (usage != null) {
+      call.usage = usage;
+      if (!forwardUsageChunk && isUsageOnly(json)) {
+        return; // asked of the upstream for accounting, not by the client
       }
     }
     call.chunkSent(json);

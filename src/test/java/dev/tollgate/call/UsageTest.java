@@ -47,4 +47,16 @@ class UsageTest {
     assertThat(Usage.parse(Buffer.buffer("{\"usage\":{\"input_tokens\":5,\"output_tokens\":6,\"cache_creation_input_tokens\":1}}")))
         .isEqualTo(new Usage(5, 6, 0, 0, 1));
   }
+
+  @Test
+  void theStreamingReadAgreesWithTheTreeReadOnOddValues() throws Exception {
+    for (String doc : java.util.List.of(
+        "{\"usage\":{\"prompt_tokens\":\"12\",\"completion_tokens\":null,\"output_tokens\":4}}",
+        "{\"usage\":{\"prompt_tokens\":{\"x\":1},\"input_tokens\":3,\"completion_tokens\":[1,2]}}",
+        "{\"usage\":{\"prompt_tokens\":0,\"input_tokens\":9,\"prompt_tokens_details\":null,\"completion_tokens_details\":{\"reasoning_tokens\":\"2\"}}}",
+        "{\"usage\":{\"prompt_tokens\":1.0,\"completion_tokens\":2,\"prompt_tokens_details\":{\"audio_tokens\":5,\"cached_tokens\":1}}}",
+        "{\"a\":{\"usage\":{\"prompt_tokens\":7}},\"usage\":{\"completion_tokens\":3},\"b\":[]}")) {
+      assertThat(Usage.parse(Buffer.buffer(doc))).as(doc).isEqualTo(Usage.of(dev.tollgate.json.Json.MAPPER.readTree(doc)));
+    }
+  }
 }
