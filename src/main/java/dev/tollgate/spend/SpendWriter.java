@@ -8,6 +8,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -26,8 +27,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Gets spend rows off the request path and into the database without losing any:
  * <ol>
- *   <li>{@link #record} appends the row to the local journal on the caller's thread, before the
- *       response that carries its cost is released: a write to the page cache, so the row
+ *   <li>{@link #record} appends the row to the local journal on the caller's thread (on an event
+ *       loop: with the other rows of the loop's turn, at its end), before the response that
+ *       carries its cost is released: a write to the page cache, so the row
  *       survives the process being killed. The sync thread forces the journal to disk every
  *       {@value #SYNC_EVERY_MILLIS} ms, or at once for callers that wait for the disk
  *       ({@code waitForDisk}: one fsync covers every row appended before it);</li>
@@ -57,6 +59,7 @@ public final class SpendWriter implements AutoCloseable {
   private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Item> toDatabase = new ConcurrentLinkedQueue<>();
   private final AtomicInteger rowsWaiting = new AtomicInteger();
+  private final ThreadLocal<Turn> turns = new ThreadLocal<>();
   private final List<Item> unwritten = new ArrayList<>();
   private final Thread syncThread;
   private final Thread databaseThread;
@@ -106,16 +109,55 @@ public final class SpendWriter implements AutoCloseable {
   /**
    * Journals one request's spend; the future completes (on the caller's context) once the row is
    * written, or on disk when responses wait for the disk (at once for a row that cost nothing).
+   * On an event loop the rows of one turn of the loop are written together at its end (one
+   * system call for all the responses that turn completes), before any of them is released.
    */
   public Future<Void> record(SpendRow row) {
     byte[] line = line(row);
+    Context ctx = Vertx.currentContext();
+    if (ctx == null || !ctx.isEventLoopContext()) {
+      long length = write(line, List.of(row));
+      return released(row, length, ctx);
+    }
+    Turn turn = turns.get();
+    if (turn == null) {
+      Turn fresh = new Turn();
+      turns.set(fresh);
+      ctx.runOnContext(v -> flush(fresh, ctx));
+      turn = fresh;
+    }
+    turn.lines.writeBytes(line);
+    turn.rows.add(row);
+    Promise<Void> p = Promise.promise();
+    turn.released.add(p);
+    return p.future();
+  }
+
+  /** What one turn of an event loop recorded. */
+  private static final class Turn {
+    final ByteArrayOutputStream lines = new ByteArrayOutputStream(1024);
+    final List<SpendRow> rows = new ArrayList<>();
+    final List<Promise<Void>> released = new ArrayList<>();
+  }
+
+  private void flush(Turn turn, Context ctx) {
+    turns.remove();
+    long length = write(turn.lines.toByteArray(), turn.rows);
+    for (int i = 0; i < turn.rows.size(); i++) {
+      Promise<Void> p = turn.released.get(i);
+      released(turn.rows.get(i), length, ctx).onComplete(p);
+    }
+  }
+
+  /** Appends complete lines to the journal and hands their rows to the database thread; the journal's length after, or -1. */
+  private long write(byte[] lines, List<SpendRow> rows) {
     long length;
     synchronized (journalLock) {
       if (!journal.hasOpenSegment()) {
         segmentOpened = System.currentTimeMillis();
       }
       try {
-        length = journal.append(line);
+        length = journal.append(lines);
       } catch (IOException e) {
         length = -1;
         long now = System.currentTimeMillis();
@@ -124,15 +166,22 @@ public final class SpendWriter implements AutoCloseable {
           log.error("spend journal could not be written ({}); spend is kept in memory only", e.getMessage());
         }
       }
-      toDatabase.add(new Item(row, true, null));
+      for (SpendRow row : rows) {
+        toDatabase.add(new Item(row, true, null));
+      }
     }
-    rowsWaiting.incrementAndGet();
+    rowsWaiting.addAndGet(rows.size());
+    return length;
+  }
+
+  /** When a written row's response may go: at once, or after the fsync when responses wait for the disk. */
+  private Future<Void> released(SpendRow row, long length, Context ctx) {
     // a call that cost nothing has nothing to lose, and a row the journal refused is still billed from memory
     if (!waitForDisk || row.spend() <= 0 || length < 0) {
       return Future.succeededFuture();
     }
     Promise<Void> p = Promise.promise();
-    waiters.add(new Waiter(length, p, Vertx.currentContext()));
+    waiters.add(new Waiter(length, p, ctx));
     LockSupport.unpark(syncThread);
     return p.future();
   }

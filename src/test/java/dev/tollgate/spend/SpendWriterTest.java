@@ -85,4 +85,35 @@ class SpendWriterTest {
       assertThat(journalText(journal)).as("segments are deleted once their rows are in the database").isEmpty();
     }
   }
+
+  @Test
+  void onAnEventLoopTheRowsOfOneTurnAreInTheJournalBeforeAnyOfTheirResponsesIsReleased() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try (TestDatabase t = TestDatabase.create(TestDatabase.Backend.SQLITE); Database db = open(t)) {
+      Path journal = t.dir().resolve("journal");
+      SpendWriter w = new SpendWriter(journal, new SpendStore(db), Duration.ofHours(1), false, new Object(), rows -> { });
+      try {
+        java.util.concurrent.CompletableFuture<String> seen = new java.util.concurrent.CompletableFuture<>();
+        vertx.runOnContext(v -> {
+          io.vertx.core.Future<Void> first = w.record(row(1, 0.5));
+          io.vertx.core.Future<Void> second = w.record(row(2, 0.5));
+          // released only at the end of this turn, both rows written by then
+          boolean early = first.isComplete() || second.isComplete();
+          io.vertx.core.Future.all(first, second).onComplete(ar -> {
+            try {
+              seen.complete(early ? "released before the turn ended" : journalText(journal));
+            } catch (Exception e) {
+              seen.completeExceptionally(e);
+            }
+          });
+        });
+        assertThat(seen.get(5, java.util.concurrent.TimeUnit.SECONDS)).contains("\"requestId\":\"req-1\"", "\"requestId\":\"req-2\"");
+      } finally {
+        w.close();
+      }
+      assertThat(t.scalar("SELECT COUNT(*) FROM tg_spend_log")).isEqualTo(2);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
 }
