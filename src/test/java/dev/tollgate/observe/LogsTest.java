@@ -71,6 +71,9 @@ class LogsTest {
     upstream = LlmUpstream.start();
   }
 
+  @org.junit.jupiter.api.io.TempDir
+  java.nio.file.Path data;
+
   @AfterEach
   void restore() {
     root.detachAppender(capture);
@@ -80,7 +83,9 @@ class LogsTest {
 
   void runSequence(boolean messageLoggingOff) {
     String yaml = PrometheusMetricsTest.yaml(upstream, "  turn_off_message_logging: " + messageLoggingOff);
-    var config = ConfigLoader.fromYaml(yaml, "test", new Environment(Map.of("LITELLM_MASTER_KEY", TestGateway.MASTER_KEY)));
+    // a database and journal of its own, not ./tollgate.db of the working directory
+    var config = ConfigLoader.fromYaml(yaml, "test", new Environment(Map.of("LITELLM_MASTER_KEY", TestGateway.MASTER_KEY,
+        "TOLLGATE_DB_PATH", data.resolve("tollgate.db").toString(), "TOLLGATE_SPEND_JOURNAL_DIR", data.resolve("journal").toString())));
     Gateway gateway = Gateway.start(config, "127.0.0.1", 0, true);
     try {
       String url = "http://127.0.0.1:" + gateway.port() + "/v1/chat/completions";

@@ -82,6 +82,12 @@ public final class TollgateProcess implements AutoCloseable {
         pb.environment().put(k, v);
       }
     });
+    // the SQLite file and the spend journal default to the working directory: never the checkout's
+    if (pb.environment().get("DATABASE_URL") == null && !pb.environment().containsKey("TOLLGATE_DB_PATH")) {
+      Path data = Files.createTempDirectory("tollgate-process-data");
+      pb.environment().put("TOLLGATE_DB_PATH", data.resolve("tollgate.db").toString());
+      pb.environment().putIfAbsent("TOLLGATE_SPEND_JOURNAL_DIR", data.resolve("journal").toString());
+    }
     long t0 = System.nanoTime();
     return new TollgateProcess(pb.start(), output, t0);
   }
