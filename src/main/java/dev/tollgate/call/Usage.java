@@ -14,6 +14,7 @@ import java.io.IOException;
 public record Usage(long promptTokens, long completionTokens, long cachedPromptTokens, long reasoningTokens,
     long cacheCreationTokens) {
   public static final Usage NONE = new Usage(0, 0, 0, 0, 0);
+  private static final long ABSENT = Long.MIN_VALUE;
   private static final byte[] USAGE_KEY = "\"usage\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   public long totalTokens() {
@@ -22,27 +23,24 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
 
   /** The usage block of an OpenAI response or chunk; null when it has none. */
   public static Usage of(JsonNode response) {
-    return fromBlock(response == null ? null : response.get("usage"));
-  }
-
-  private static Usage fromBlock(JsonNode u) {
+    JsonNode u = response == null ? null : response.get("usage");
     if (u == null || !u.isObject()) {
       return null;
     }
-    return new Usage(
-        u.path("prompt_tokens").asLong(u.path("input_tokens").asLong(0)),
-        u.path("completion_tokens").asLong(u.path("output_tokens").asLong(0)),
-        u.path("prompt_tokens_details").path("cached_tokens").asLong(0),
-        u.path("completion_tokens_details").path("reasoning_tokens").asLong(0),
-        u.path("cache_creation_input_tokens").asLong(0));
+    try (JsonParser p = u.traverse()) {
+      p.nextToken();
+      return read(p);
+    } catch (IOException e) {
+      throw new IllegalStateException("a JSON tree could not be traversed", e); // a tree is never malformed
+    }
   }
 
   /**
    * Cheap pre-check before parsing a chunk: does it have a "usage" that is not null? (OpenAI puts
    * {@code "usage":null} on every chunk but the last when include_usage is on, which the gateway
-   * always asks for: those must not cost a full parse each.)
+   * always asks for: those must not cost a full parse each.) {@link #parse} runs it first.
    */
-  public static boolean mayContainUsage(Buffer json) {
+  static boolean mayContainUsage(Buffer json) {
     return mayContainUsage(json.getBytes());
   }
 
@@ -109,14 +107,17 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
     return usage;
   }
 
-  /** The usage object the parser is on (null for anything else), read field by field. */
+  /**
+   * The usage object the parser is on (null for anything else), read field by field: OpenAI's
+   * names, else Anthropic's ({@code input_tokens}, {@code output_tokens}).
+   */
   private static Usage read(JsonParser p) throws IOException {
     if (p.currentToken() != JsonToken.START_OBJECT) {
       p.skipChildren();
       return null;
     }
-    long prompt = -1;
-    long completion = -1;
+    long prompt = ABSENT;
+    long completion = ABSENT;
     long input = 0;
     long output = 0;
     long cached = 0;
@@ -126,8 +127,8 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
       String name = p.currentName();
       p.nextToken();
       switch (name) {
-        case "prompt_tokens" -> prompt = number(p, -1);
-        case "completion_tokens" -> completion = number(p, -1);
+        case "prompt_tokens" -> prompt = number(p, ABSENT);
+        case "completion_tokens" -> completion = number(p, ABSENT);
         case "input_tokens" -> input = number(p, 0);
         case "output_tokens" -> output = number(p, 0);
         case "cache_creation_input_tokens" -> cacheCreation = number(p, 0);
@@ -136,7 +137,7 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
         default -> p.skipChildren();
       }
     }
-    return new Usage(prompt >= 0 ? prompt : input, completion >= 0 ? completion : output, cached, reasoning, cacheCreation);
+    return new Usage(prompt != ABSENT ? prompt : input, completion != ABSENT ? completion : output, cached, reasoning, cacheCreation);
   }
 
   /** A scalar as a number (numbers and numeric strings; {@code otherwise} for the rest). */

@@ -49,14 +49,21 @@ class UsageTest {
   }
 
   @Test
-  void theStreamingReadAgreesWithTheTreeReadOnOddValues() throws Exception {
-    for (String doc : java.util.List.of(
-        "{\"usage\":{\"prompt_tokens\":\"12\",\"completion_tokens\":null,\"output_tokens\":4}}",
-        "{\"usage\":{\"prompt_tokens\":{\"x\":1},\"input_tokens\":3,\"completion_tokens\":[1,2]}}",
-        "{\"usage\":{\"prompt_tokens\":0,\"input_tokens\":9,\"prompt_tokens_details\":null,\"completion_tokens_details\":{\"reasoning_tokens\":\"2\"}}}",
-        "{\"usage\":{\"prompt_tokens\":1.0,\"completion_tokens\":2,\"prompt_tokens_details\":{\"audio_tokens\":5,\"cached_tokens\":1}}}",
-        "{\"a\":{\"usage\":{\"prompt_tokens\":7}},\"usage\":{\"completion_tokens\":3},\"b\":[]}")) {
-      assertThat(Usage.parse(Buffer.buffer(doc))).as(doc).isEqualTo(Usage.of(dev.tollgate.json.Json.MAPPER.readTree(doc)));
+  void oddValuesReadTheSameFromBytesAndFromATree() throws Exception {
+    java.util.Map<String, Usage> expected = new java.util.LinkedHashMap<>();
+    // numeric strings count; null, objects and arrays where numbers belong fall back to the other name or 0
+    expected.put("{\"usage\":{\"prompt_tokens\":\"12\",\"completion_tokens\":null,\"output_tokens\":4}}", new Usage(12, 4, 0, 0, 0));
+    expected.put("{\"usage\":{\"prompt_tokens\":{\"x\":1},\"input_tokens\":3,\"completion_tokens\":[1,2]}}", new Usage(3, 0, 0, 0, 0));
+    expected.put("{\"usage\":{\"prompt_tokens\":0,\"input_tokens\":9,\"prompt_tokens_details\":null,"
+        + "\"completion_tokens_details\":{\"reasoning_tokens\":\"2\"}}}", new Usage(0, 0, 0, 2, 0));
+    expected.put("{\"usage\":{\"prompt_tokens\":1.0,\"completion_tokens\":2,\"prompt_tokens_details\":{\"audio_tokens\":5,"
+        + "\"cached_tokens\":1}}}", new Usage(1, 2, 1, 0, 0));
+    expected.put("{\"usage\":{\"prompt_tokens\":-3,\"input_tokens\":9}}", new Usage(-3, 0, 0, 0, 0));
+    // only the top-level member
+    expected.put("{\"a\":{\"usage\":{\"prompt_tokens\":7}},\"usage\":{\"completion_tokens\":3},\"b\":[]}", new Usage(0, 3, 0, 0, 0));
+    for (var e : expected.entrySet()) {
+      assertThat(Usage.parse(Buffer.buffer(e.getKey()))).as(e.getKey()).isEqualTo(e.getValue());
+      assertThat(Usage.of(dev.tollgate.json.Json.MAPPER.readTree(e.getKey()))).as("tree: " + e.getKey()).isEqualTo(e.getValue());
     }
   }
 }
