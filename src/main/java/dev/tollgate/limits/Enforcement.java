@@ -3,6 +3,7 @@ package dev.tollgate.limits;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.call.ApiError;
 import dev.tollgate.call.ApiException;
+import dev.tollgate.call.CallHeaders;
 import dev.tollgate.call.Interceptor;
 import dev.tollgate.call.ProxyCall;
 import dev.tollgate.call.Usage;
@@ -136,7 +137,7 @@ public final class Enforcement implements Interceptor {
   }
 
   private Future<ProviderReply> proceed(ProxyCall call, Chain next, Settlement s) {
-    call.responseHeaders.set("x-litellm-response-cost", "0");
+    call.responseHeaders.set(CallHeaders.RESPONSE_COST, "0");
     // registered before the later interceptors' hooks: they read responseCost
     call.onComplete(s::completed);
     return next.proceed(call).compose(reply -> {
@@ -199,7 +200,7 @@ public final class Enforcement implements Interceptor {
       accounts.settle(reservation, cost);
       long now = clock.millis();
       long tokens = usage == null ? 0 : usage.totalTokens();
-      call.responseHeaders.set("x-litellm-response-cost", formatCost(cost));
+      call.responseHeaders.set(CallHeaders.RESPONSE_COST, formatCost(cost));
       Future<Void> journaled = writer.record(row(call, owners, usage == null ? Usage.NONE : usage, cost, status, startMs, now));
       if (sharedLimits == null) {
         windows.release(limits, tokens, now);
@@ -223,7 +224,7 @@ public final class Enforcement implements Interceptor {
      * the key and its team, when they have one, to the metrics.
      */
     private void keySpent(double keySpend) {
-      call.responseHeaders.set("x-litellm-key-spend", formatCost(keySpend));
+      call.responseHeaders.set(CallHeaders.KEY_SPEND, formatCost(keySpend));
       for (Accounts.Charge c : charges) {
         if (c.maxBudget() < 0) {
           continue;
@@ -325,12 +326,12 @@ public final class Enforcement implements Interceptor {
 
   private static void putLimitHeaders(ProxyCall call, RateWindows.Limit l, long[] remaining) {
     if (l.rpm() != null) {
-      call.responseHeaders.set("x-ratelimit-limit-requests", Long.toString(l.rpm()));
-      call.responseHeaders.set("x-ratelimit-remaining-requests", Long.toString(remaining[0]));
+      call.responseHeaders.set(CallHeaders.LIMIT_REQUESTS, Long.toString(l.rpm()));
+      call.responseHeaders.set(CallHeaders.REMAINING_REQUESTS, Long.toString(remaining[0]));
     }
     if (l.tpm() != null) {
-      call.responseHeaders.set("x-ratelimit-limit-tokens", Long.toString(l.tpm()));
-      call.responseHeaders.set("x-ratelimit-remaining-tokens", Long.toString(remaining[1]));
+      call.responseHeaders.set(CallHeaders.LIMIT_TOKENS, Long.toString(l.tpm()));
+      call.responseHeaders.set(CallHeaders.REMAINING_TOKENS, Long.toString(remaining[1]));
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.tollgate.provider;
 
+import dev.tollgate.call.CallHeaders;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -112,8 +113,8 @@ public final class UpstreamHttp {
   /** Adds the headers every JSON call carries, plus the deployment's {@code extra_headers}. */
   public static MultiMap jsonHeaders(UpstreamCall call) {
     MultiMap h = MultiMap.caseInsensitiveMultiMap()
-        .add("content-type", "application/json")
-        .add("accept", call.stream() ? "text/event-stream" : "application/json");
+        .add(CallHeaders.CONTENT_TYPE, CallHeaders.APPLICATION_JSON)
+        .add(CallHeaders.ACCEPT, call.stream() ? CallHeaders.EVENT_STREAM : CallHeaders.APPLICATION_JSON);
     for (Map.Entry<String, String> e : call.deployment().extraHeaders().entrySet()) {
       h.set(e.getKey(), e.getValue());
     }

@@ -7,6 +7,7 @@ import dev.tollgate.Version;
 import dev.tollgate.auth.Principal;
 import dev.tollgate.call.ApiError;
 import dev.tollgate.call.ApiException;
+import dev.tollgate.call.CallHeaders;
 import dev.tollgate.call.Interceptor;
 import dev.tollgate.call.ProxyCall;
 import dev.tollgate.call.Usage;
@@ -15,6 +16,7 @@ import dev.tollgate.provider.Endpoint;
 import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.UpstreamException;
 import dev.tollgate.router.Router;
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
@@ -31,6 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ProxyHandler implements OpenAiDispatcher {
   private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
+
+  private static final CharSequence VERSION = io.vertx.core.http.HttpHeaders.createOptimized(Version.VERSION);
 
   private final Router router;
   private final Interceptor.Chain chain;
@@ -62,7 +66,7 @@ final class ProxyHandler implements OpenAiDispatcher {
     public void reply(HttpServerResponse response, ProxyCall call, ProviderReply reply) {
       switch (reply) {
         case ProviderReply.Complete c -> {
-          response.putHeader("content-type", "application/json").end(c.body());
+          response.putHeader(CallHeaders.CONTENT_TYPE, CallHeaders.APPLICATION_JSON).end(c.body());
           if (call.usage == null) { // accounting (Enforcement) has usually read it already
             call.usage = Usage.parse(c.body());
           }
@@ -131,7 +135,7 @@ final class ProxyHandler implements OpenAiDispatcher {
       return;
     }
     addCallHeaders(response, call);
-    response.headers().addAll(reply.headers());
+    CallHeaders.copy(reply.headers(), response.headers());
     writer.reply(response, call, reply);
   }
 
@@ -155,21 +159,21 @@ final class ProxyHandler implements OpenAiDispatcher {
   /** The {@code x-litellm-*} headers LiteLLM's users already read. */
   private static void addCallHeaders(HttpServerResponse response, ProxyCall call) {
     long totalNanos = System.nanoTime() - call.startNanos;
-    response.headers()
-        .add("x-litellm-call-id", call.callId)
-        .add("x-litellm-model-group", call.modelGroup)
-        .add("x-litellm-version", Version.VERSION)
-        .add("x-litellm-response-duration-ms", millis(totalNanos))
-        .add("x-litellm-overhead-duration-ms", millis(Math.max(0, totalNanos - call.upstreamNanos)))
-        .add("x-litellm-attempted-retries", Integer.toString(call.attemptedRetries))
-        .add("x-litellm-attempted-fallbacks", Integer.toString(call.attemptedFallbacks));
+    MultiMap headers = response.headers()
+        .add(CallHeaders.CALL_ID, call.callId)
+        .add(CallHeaders.MODEL_GROUP, call.modelGroup)
+        .add(CallHeaders.VERSION, VERSION)
+        .add(CallHeaders.RESPONSE_DURATION_MS, millis(totalNanos))
+        .add(CallHeaders.OVERHEAD_DURATION_MS, millis(Math.max(0, totalNanos - call.upstreamNanos)))
+        .add(CallHeaders.ATTEMPTED_RETRIES, Integer.toString(call.attemptedRetries))
+        .add(CallHeaders.ATTEMPTED_FALLBACKS, Integer.toString(call.attemptedFallbacks));
     if (call.deployment != null) {
-      response.headers().add("x-litellm-model-id", call.deployment.id());
+      headers.add(CallHeaders.MODEL_ID, call.deployment.id());
       if (call.deployment.apiBase() != null) {
-        response.headers().add("x-litellm-model-api-base", call.deployment.apiBase());
+        headers.add(CallHeaders.MODEL_API_BASE, call.deployment.apiBase());
       }
     }
-    response.headers().addAll(call.responseHeaders);
+    CallHeaders.copy(call.responseHeaders, headers);
   }
 
   /** Milliseconds with three decimals ("12.345"), built by hand: String.format showed up in the profile. */

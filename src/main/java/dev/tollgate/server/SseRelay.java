@@ -1,6 +1,7 @@
 package dev.tollgate.server;
 
 import dev.tollgate.call.ApiError;
+import dev.tollgate.call.CallHeaders;
 import dev.tollgate.call.ProxyCall;
 import dev.tollgate.call.Usage;
 import dev.tollgate.provider.ChunkStream;
@@ -43,9 +44,9 @@ final class SseRelay implements ChunkStream.Listener {
 
   static void start(HttpServerResponse response, ProxyCall call, ChunkStream stream) {
     response.setChunked(true)
-        .putHeader("content-type", "text/event-stream")
-        .putHeader("cache-control", "no-cache")
-        .putHeader("x-accel-buffering", "no");
+        .putHeader(CallHeaders.CONTENT_TYPE, CallHeaders.EVENT_STREAM)
+        .putHeader(CallHeaders.CACHE_CONTROL, CallHeaders.NO_CACHE)
+        .putHeader(CallHeaders.ACCEL_BUFFERING, CallHeaders.NO);
     stream.start(new SseRelay(response, call, stream));
   }
 

@@ -1,6 +1,7 @@
 package dev.tollgate.provider.openai;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.call.CallHeaders;
 import dev.tollgate.json.Json;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Provider;
@@ -39,8 +40,8 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
     Deployment d = call.deployment();
     ObjectNode body = upstreamBody(call);
     MultiMap headers = UpstreamHttp.jsonHeaders(call);
-    if (d.apiKey() != null && !headers.contains("authorization")) {
-      headers.set("authorization", "Bearer " + d.apiKey());
+    if (d.apiKey() != null && !headers.contains(CallHeaders.AUTHORIZATION)) {
+      headers.set(CallHeaders.AUTHORIZATION, "Bearer " + d.apiKey());
     }
     return UpstreamHttp.exchange(ctx, call, d.apiBase() + "/" + call.endpoint().path(), headers, Json.buffer(body), this);
   }
@@ -87,7 +88,7 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
       private final SseParser parser = new SseParser((event, data) -> {
         if (data.length() == DONE.length() && data.equals(DONE)) {
           out.end();
-        } else if (Json.isObject(data)) {
+        } else if (Json.looksLikeObject(data)) {
           out.chunk(data);
         } else {
           // relaying it would leave the client's SDK failing on a parse error with no explanation
