@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.json.Json;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Token usage of one call, read from OpenAI's {@code usage} block (of a response, or of the last
@@ -15,7 +16,7 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
     long cacheCreationTokens) {
   public static final Usage NONE = new Usage(0, 0, 0, 0, 0);
   private static final long ABSENT = Long.MIN_VALUE;
-  private static final byte[] USAGE_KEY = "\"usage\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final String USAGE_KEY = "\"usage\"";
 
   public long totalTokens() {
     return promptTokens + completionTokens;
@@ -45,18 +46,10 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
   }
 
   private static boolean mayContainUsage(byte[] json) {
-    int n = json.length - USAGE_KEY.length;
-    outer:
-    for (int i = 0; i <= n; i++) {
-      if (json[i] != '"') {
-        continue;
-      }
-      for (int k = 1; k < USAGE_KEY.length; k++) {
-        if (json[i + k] != USAGE_KEY[k]) {
-          continue outer;
-        }
-      }
-      int v = skipSpaces(json, i + USAGE_KEY.length);
+    // a Latin-1 String of the bytes: String.indexOf is a vectorised intrinsic, a byte loop is not
+    String text = new String(json, StandardCharsets.ISO_8859_1);
+    for (int i = text.indexOf(USAGE_KEY); i >= 0; i = text.indexOf(USAGE_KEY, i + 1)) {
+      int v = skipSpaces(json, i + USAGE_KEY.length());
       if (v < json.length && json[v] == ':') {
         v = skipSpaces(json, v + 1);
         if (v < json.length && json[v] != 'n') {

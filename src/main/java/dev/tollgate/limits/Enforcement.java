@@ -410,9 +410,20 @@ public final class Enforcement implements Interceptor {
   }
 
   /** Dollars to at most 10 decimals, trailing zeros dropped: 0.0000125, 3.0. */
+  private static final long TEN_DECIMALS = 10_000_000_000L;
+
   static String formatCost(double cost) {
-    String s = new BigDecimal(cost).setScale(10, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString();
-    return s.indexOf('.') < 0 ? s + ".0" : s;
+    if (!(cost >= 0 && cost < 1e8)) { // never for a real call's cost; exact, but BigDecimal was 2 % of a call
+      String s = new BigDecimal(cost).setScale(10, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString();
+      return s.indexOf('.') < 0 ? s + ".0" : s;
+    }
+    long tenBillionths = Math.round(cost * 1e10);
+    String fraction = Long.toString(TEN_DECIMALS + tenBillionths % TEN_DECIMALS).substring(1);
+    int end = fraction.length();
+    while (end > 1 && fraction.charAt(end - 1) == '0') {
+      end--;
+    }
+    return (tenBillionths / TEN_DECIMALS) + "." + fraction.substring(0, end);
   }
 
   private static SpendRow row(ProxyCall call, Owners o, Usage u, double cost, String status, long startMs, long endMs) {

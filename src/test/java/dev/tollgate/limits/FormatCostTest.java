@@ -14,5 +14,8 @@ class FormatCostTest {
     assertThat(Enforcement.formatCost(1e-12)).isEqualTo("0.0");
     assertThat(Enforcement.formatCost(0.00000000005)).isEqualTo("0.0000000001");
     assertThat(Enforcement.formatCost(12.5)).isEqualTo("12.5");
+    assertThat(Enforcement.formatCost(0.1 + 0.2)).isEqualTo("0.3");
+    assertThat(Enforcement.formatCost(1234.56789012345)).isEqualTo("1234.5678901235");
+    assertThat(Enforcement.formatCost(2e9)).isEqualTo("2000000000.0");
   }
 }
