@@ -42,17 +42,19 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
    * always asks for: those must not cost a full parse each.) {@link #parse} runs it first.
    */
   static boolean mayContainUsage(Buffer json) {
-    return mayContainUsage(json.getBytes());
+    return mayContainUsage(Json.bytes(json));
   }
 
-  private static boolean mayContainUsage(byte[] json) {
+  private static boolean mayContainUsage(Json.Bytes json) {
+    byte[] b = json.array();
+    int end = json.offset() + json.length();
     // a Latin-1 String of the bytes: String.indexOf is a vectorised intrinsic, a byte loop is not
-    String text = new String(json, StandardCharsets.ISO_8859_1);
+    String text = new String(b, json.offset(), json.length(), StandardCharsets.ISO_8859_1);
     for (int i = text.indexOf(USAGE_KEY); i >= 0; i = text.indexOf(USAGE_KEY, i + 1)) {
-      int v = skipSpaces(json, i + USAGE_KEY.length());
-      if (v < json.length && json[v] == ':') {
-        v = skipSpaces(json, v + 1);
-        if (v < json.length && json[v] != 'n') {
+      int v = skipSpaces(b, json.offset() + i + USAGE_KEY.length(), end);
+      if (v < end && b[v] == ':') {
+        v = skipSpaces(b, v + 1, end);
+        if (v < end && b[v] != 'n') {
           return true;
         }
       }
@@ -60,8 +62,8 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
     return false;
   }
 
-  private static int skipSpaces(byte[] json, int i) {
-    while (i < json.length && Character.isWhitespace(json[i])) {
+  private static int skipSpaces(byte[] json, int i, int end) {
+    while (i < end && Character.isWhitespace(json[i])) {
       i++;
     }
     return i;
@@ -73,12 +75,12 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
    * response body is not worth a tree just for its token counts.
    */
   public static Usage parse(Buffer json) {
-    byte[] bytes = json.getBytes();
+    Json.Bytes bytes = Json.bytes(json);
     if (!mayContainUsage(bytes)) {
       return null;
     }
     Usage usage = null;
-    try (JsonParser p = Json.MAPPER.createParser(bytes)) {
+    try (JsonParser p = Json.MAPPER.createParser(bytes.array(), bytes.offset(), bytes.length())) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
       }

@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
 
 /** The one shared Jackson mapper, and the few conversions between Vert.x buffers and JSON trees. */
@@ -21,7 +24,29 @@ public final class Json {
   }
 
   public static JsonNode parse(Buffer bytes) throws IOException {
-    return MAPPER.readTree(bytes.getBytes());
+    Bytes b = bytes(bytes);
+    return MAPPER.readTree(b.array(), b.offset(), b.length());
+  }
+
+  /** A range of a byte array, e.g. for a parser that reads in place. */
+  public record Bytes(byte[] array, int offset, int length) {}
+
+  /**
+   * The bytes of a buffer where they are (no copy) when it is backed by an array, as the buffers
+   * Vert.x hands out are; a copy otherwise. Read them, never write.
+   */
+  public static Bytes bytes(Buffer buffer) {
+    ByteBuf slice = ((BufferInternal) buffer).getByteBuf();
+    if (slice.hasArray()) {
+      return new Bytes(slice.array(), slice.arrayOffset() + slice.readerIndex(), slice.readableBytes());
+    }
+    byte[] copy = buffer.getBytes();
+    return new Bytes(copy, 0, copy.length);
+  }
+
+  /** A buffer over part of an array, without copying it: the array must not change afterwards. */
+  public static Buffer wrap(byte[] array, int offset, int length) {
+    return BufferInternal.buffer(Unpooled.wrappedBuffer(array, offset, length));
   }
 
   /** Parses, or returns null for anything that is not JSON. */
@@ -36,7 +61,6 @@ public final class Json {
     }
   }
 
-  /** Whether the bytes are one well-formed JSON object, checked token by token without building a tree. */
   /**
    * Whether {@code bytes} are framed as one JSON object: a '{' first and a '}' last, whitespace
    * aside. Catches what upstreams really send by mistake (a truncated chunk, an HTML page, plain

@@ -1,15 +1,19 @@
 package dev.tollgate.server;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.tollgate.call.ApiError;
 import dev.tollgate.call.CallHeaders;
 import dev.tollgate.call.ProxyCall;
 import dev.tollgate.call.Usage;
+import dev.tollgate.json.Json;
 import dev.tollgate.provider.ChunkStream;
 import dev.tollgate.provider.UpstreamException;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -26,6 +30,8 @@ final class SseRelay implements ChunkStream.Listener {
   private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] END_OF_EVENT = "\n\n".getBytes(StandardCharsets.US_ASCII);
   private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
+  /** Room for the events of a typical read, so that appending them rarely copies. */
+  private static final int PENDING_CAPACITY = 2048;
 
   private final HttpServerResponse response;
   private final ProxyCall call;
@@ -68,7 +74,7 @@ final class SseRelay implements ChunkStream.Listener {
     }
     call.chunkSent(json);
     if (pending == null) {
-      pending = Buffer.buffer(json.length() + 64);
+      pending = Buffer.buffer(Math.max(PENDING_CAPACITY, json.length() + 64));
       if (context != null) {
         context.runOnContext(v -> flush());
       }
@@ -101,8 +107,23 @@ final class SseRelay implements ChunkStream.Listener {
 
   /** A chunk with no choices: the usage chunk OpenAI sends last when include_usage is on. */
   private static boolean isUsageOnly(Buffer json) {
-    var node = dev.tollgate.json.Json.tryParse(json);
-    return node != null && node.path("choices").isArray() && node.path("choices").isEmpty();
+    Json.Bytes b = Json.bytes(json);
+    try (JsonParser p = Json.MAPPER.createParser(b.array(), b.offset(), b.length())) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return false;
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        boolean choices = p.currentName().equals("choices");
+        JsonToken value = p.nextToken();
+        if (choices) {
+          return value == JsonToken.START_ARRAY && p.nextToken() == JsonToken.END_ARRAY;
+        }
+        p.skipChildren();
+      }
+      return false;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   @Override

@@ -112,13 +112,13 @@ final class SpendJournal implements AutoCloseable {
   }
 
   /** Appends one or more complete lines; returns the journal's total length so far (across segments). */
-  long append(byte[] lines) throws IOException {
+  long append(byte[] lines, int length) throws IOException {
     if (segment == null) {
       segmentPath = dir.resolve(owner + "-" + String.format("%08d", segmentNumber++) + ".jsonl");
       segment = FileChannel.open(segmentPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
       segmentBytes = 0;
     }
-    ByteBuffer buf = ByteBuffer.wrap(lines);
+    ByteBuffer buf = ByteBuffer.wrap(lines, 0, length);
     while (buf.hasRemaining()) {
       int n = segment.write(buf);
       segmentBytes += n;

@@ -1,6 +1,5 @@
 package dev.tollgate.spend;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tollgate.json.Json;
 import dev.tollgate.store.SpendRow;
 import dev.tollgate.store.SpendStore;
@@ -15,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -113,9 +111,10 @@ public final class SpendWriter implements AutoCloseable {
    * system call for all the responses that turn completes), before any of them is released.
    */
   public Future<Void> record(SpendRow row) {
-    byte[] line = line(row);
     Context ctx = Vertx.currentContext();
     if (ctx == null || !ctx.isEventLoopContext()) {
+      Lines line = new Lines(512);
+      line.add(row);
       long length = write(line, List.of(row));
       return released(row, length, ctx);
     }
@@ -126,7 +125,7 @@ public final class SpendWriter implements AutoCloseable {
       ctx.runOnContext(v -> flush(fresh, ctx));
       turn = fresh;
     }
-    turn.lines.writeBytes(line);
+    turn.lines.add(row);
     turn.rows.add(row);
     Promise<Void> p = Promise.promise();
     turn.released.add(p);
@@ -135,14 +134,34 @@ public final class SpendWriter implements AutoCloseable {
 
   /** What one turn of an event loop recorded. */
   private static final class Turn {
-    final ByteArrayOutputStream lines = new ByteArrayOutputStream(1024);
+    final Lines lines = new Lines(1024);
     final List<SpendRow> rows = new ArrayList<>();
     final List<Promise<Void>> released = new ArrayList<>();
   }
 
+  /** Journal lines, one JSON row each, serialised straight into one growing array. */
+  private static final class Lines extends ByteArrayOutputStream {
+    Lines(int size) {
+      super(size);
+    }
+
+    void add(SpendRow row) {
+      try {
+        Json.MAPPER.writeValue(this, row);
+      } catch (IOException e) {
+        throw new IllegalStateException("a spend row did not serialise", e);
+      }
+      write('\n');
+    }
+
+    long appendTo(SpendJournal journal) throws IOException {
+      return journal.append(buf, count);
+    }
+  }
+
   private void flush(Turn turn, Context ctx) {
     turns.remove();
-    long length = write(turn.lines.toByteArray(), turn.rows);
+    long length = write(turn.lines, turn.rows);
     for (int i = 0; i < turn.rows.size(); i++) {
       Promise<Void> p = turn.released.get(i);
       released(turn.rows.get(i), length, ctx).onComplete(p);
@@ -150,14 +169,14 @@ public final class SpendWriter implements AutoCloseable {
   }
 
   /** Appends complete lines to the journal and hands their rows to the database thread; the journal's length after, or -1. */
-  private long write(byte[] lines, List<SpendRow> rows) {
+  private long write(Lines lines, List<SpendRow> rows) {
     long length;
     synchronized (journalLock) {
       if (!journal.hasOpenSegment()) {
         segmentOpened = System.currentTimeMillis();
       }
       try {
-        length = journal.append(lines);
+        length = lines.appendTo(journal);
       } catch (IOException e) {
         length = -1;
         long now = System.currentTimeMillis();
@@ -184,17 +203,6 @@ public final class SpendWriter implements AutoCloseable {
     waiters.add(new Waiter(length, p, ctx));
     LockSupport.unpark(syncThread);
     return p.future();
-  }
-
-  private static byte[] line(SpendRow row) {
-    try {
-      byte[] json = Json.MAPPER.writeValueAsBytes(row);
-      byte[] line = Arrays.copyOf(json, json.length + 1);
-      line[json.length] = '\n';
-      return line;
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("a spend row did not serialise", e);
-    }
   }
 
   /** Rows not yet in the database (journaled or waiting), for readiness and tests. */
