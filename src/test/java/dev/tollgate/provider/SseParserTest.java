@@ -34,4 +34,18 @@ class SseParserTest {
     parser.finish();
     assertThat(events).containsExactly("null|first", "null|last");
   }
+
+  @Test
+  void eventDataStaysIntactAfterLaterReadsAndFromSlicedBuffers() {
+    List<Buffer> kept = new ArrayList<>();
+    SseParser keeping = new SseParser((event, data) -> kept.add(data));
+    byte[] bytes = "data: {\"n\":1}\n\ndata: {\"n\":2}\n\ndata: {\"n\":3}\n\n".getBytes(StandardCharsets.UTF_8);
+    for (byte b : bytes) { // one byte per read: every event is assembled in the pending buffer
+      keeping.feed(Buffer.buffer(new byte[] {b}));
+    }
+    // a read that is a slice of a bigger buffer: the bytes start at an offset of its array
+    Buffer big = Buffer.buffer("garbage-before|data: {\"n\":4}\n\n|garbage-after");
+    keeping.feed(big.slice(15, big.length() - 14));
+    assertThat(kept).extracting(Buffer::toString).containsExactly("{\"n\":1}", "{\"n\":2}", "{\"n\":3}", "{\"n\":4}");
+  }
 }
