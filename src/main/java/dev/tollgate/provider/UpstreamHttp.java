@@ -14,6 +14,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -21,6 +22,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * every provider shares (timeouts, cancellation, connection errors, error bodies, streaming).
  */
 public final class UpstreamHttp {
+  private static final int MAX_TARGETS = 1024;
+  private static final Map<String, RequestOptions> TARGETS = new ConcurrentHashMap<>();
+
   private static final List<UpstreamObserver> OBSERVERS = new CopyOnWriteArrayList<>();
 
   private UpstreamHttp() {}
@@ -40,9 +44,7 @@ public final class UpstreamHttp {
     if (!OBSERVERS.isEmpty()) {
       observe(call, headers, reply);
     }
-    RequestOptions options = new RequestOptions()
-        .setMethod(HttpMethod.POST)
-        .setAbsoluteURI(url)
+    RequestOptions options = new RequestOptions(target(url))
         .setHeaders(headers)
         .setConnectTimeout(Math.min(call.timeout().toMillis(), 30_000));
     long totalMillis = Math.max(1, (call.stream() ? call.streamTimeout() : call.timeout()).toMillis());
@@ -108,6 +110,22 @@ public final class UpstreamHttp {
         reply.future().onComplete(ar -> attempt.ended(ar.cause()));
       }
     }
+  }
+
+  /**
+   * A POST to {@code url}, parsed once: setAbsoluteURI builds a java.net.URL on every call (0.6 % of
+   * a JSON request in the profile), while a deployment's URLs never change. Bounded, since
+   * pass-through routes put the client's path in the URL.
+   */
+  private static RequestOptions target(String url) {
+    RequestOptions target = TARGETS.get(url);
+    if (target == null) {
+      target = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(url);
+      if (TARGETS.size() < MAX_TARGETS) {
+        TARGETS.put(url, target);
+      }
+    }
+    return target;
   }
 
   /** Adds the headers every JSON call carries, plus the deployment's {@code extra_headers}. */
