@@ -63,7 +63,7 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
   }
 
   private static int skipSpaces(byte[] json, int i, int end) {
-    while (i < end && Character.isWhitespace(json[i])) {
+    while (i < end && Json.isSpace(json[i])) {
       i++;
     }
     return i;
@@ -80,7 +80,7 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
       return null;
     }
     Usage usage = null;
-    try (JsonParser p = Json.MAPPER.createParser(bytes.array(), bytes.offset(), bytes.length())) {
+    try (JsonParser p = Json.parser(bytes)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
       }

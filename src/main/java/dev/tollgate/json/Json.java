@@ -1,5 +1,6 @@
 package dev.tollgate.json;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,6 +31,11 @@ public final class Json {
 
   /** A range of a byte array, e.g. for a parser that reads in place. */
   public record Bytes(byte[] array, int offset, int length) {}
+
+  /** A token parser over the bytes where they are. */
+  public static JsonParser parser(Bytes b) throws IOException {
+    return MAPPER.createParser(b.array(), b.offset(), b.length());
+  }
 
   /**
    * The bytes of a buffer where they are (no copy) when it is backed by an array, as the buffers
@@ -79,7 +85,8 @@ public final class Json {
     return last > first && bytes.getByte(first) == '{' && bytes.getByte(last) == '}';
   }
 
-  private static boolean isSpace(byte b) {
+  /** JSON's whitespace: space, tab, line feed, carriage return. */
+  public static boolean isSpace(byte b) {
     return b == ' ' || b == '\n' || b == '\r' || b == '\t';
   }
 

@@ -21,12 +21,12 @@ import dev.tollgate.spend.SpendWriter;
 import dev.tollgate.store.Entity;
 import dev.tollgate.store.SpendRow;
 import io.vertx.core.Future;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 
 /**
  * Before the upstream call: model access, rate limits and budgets of the key, its user and team,
@@ -409,9 +409,9 @@ public final class Enforcement implements Interceptor {
     return new ApiError(400, "budget_exceeded", message, null, "400", null);
   }
 
-  /** Dollars to at most 10 decimals, trailing zeros dropped: 0.0000125, 3.0. */
   private static final long TEN_DECIMALS = 10_000_000_000L;
 
+  /** Dollars to at most 10 decimals, trailing zeros dropped: 0.0000125, 3.0. */
   static String formatCost(double cost) {
     if (!(cost >= 0 && cost < 1e8)) { // never for a real call's cost; exact, but BigDecimal was 2 % of a call
       String s = new BigDecimal(cost).setScale(10, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString();

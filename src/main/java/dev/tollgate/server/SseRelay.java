@@ -107,8 +107,7 @@ final class SseRelay implements ChunkStream.Listener {
 
   /** A chunk with no choices: the usage chunk OpenAI sends last when include_usage is on. */
   private static boolean isUsageOnly(Buffer json) {
-    Json.Bytes b = Json.bytes(json);
-    try (JsonParser p = Json.MAPPER.createParser(b.array(), b.offset(), b.length())) {
+    try (JsonParser p = Json.parser(Json.bytes(json))) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return false;
       }
