@@ -42,6 +42,11 @@ public final class Main implements Callable<Integer> {
   Integer numWorkers;
 
   public static void main(String[] args) {
+    // Netty checks for Flight Recorder to emit its allocator events, which loads and starts JFR's
+    // machinery (about 100 ms of start-up and 170 classes) for events nobody records by default
+    if (System.getProperty("io.netty.jfr.enabled") == null) {
+      System.setProperty("io.netty.jfr.enabled", "false");
+    }
     int code = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
     if (code != 0 || !isServing(args)) {
       System.exit(code);

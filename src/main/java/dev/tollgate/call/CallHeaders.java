@@ -4,6 +4,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.vertx.core.MultiMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Names and fixed values of the headers every proxied call carries, pre-encoded: Netty copies the
@@ -37,7 +38,34 @@ public final class CallHeaders {
   public static final CharSequence NO_CACHE = optimized("no-cache");
   public static final CharSequence NO = optimized("no");
 
+  private static final int MAX_REPEATED = 1024;
+  private static final Map<String, CharSequence> REPEATED = new ConcurrentHashMap<>();
+  private static final Map<String, CharSequence> BEARERS = new ConcurrentHashMap<>();
+
   private CallHeaders() {}
+
+  /**
+   * A value that repeats from call to call (a deployment's id or API base, a configured model
+   * group; never a value a client chose), pre-encoded once; past {@value #MAX_REPEATED} distinct
+   * values, the value as it is.
+   */
+  public static CharSequence repeated(String value) {
+    return value == null ? null : cached(REPEATED, value, value);
+  }
+
+  /** {@code Bearer <key>} for a deployment's key, pre-encoded once per key (bounded like {@link #repeated}). */
+  public static CharSequence bearer(String key) {
+    return cached(BEARERS, key, null);
+  }
+
+  private static CharSequence cached(Map<String, CharSequence> cache, String key, String value) {
+    CharSequence v = cache.get(key);
+    if (v != null) {
+      return v;
+    }
+    String plain = value != null ? value : "Bearer " + key;
+    return cache.size() < MAX_REPEATED ? cache.computeIfAbsent(key, k -> optimized(plain)) : plain;
+  }
 
   private static CharSequence optimized(String s) {
     return io.vertx.core.http.HttpHeaders.createOptimized(s);

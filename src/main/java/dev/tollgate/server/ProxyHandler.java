@@ -161,16 +161,16 @@ final class ProxyHandler implements OpenAiDispatcher {
     long totalNanos = System.nanoTime() - call.startNanos;
     MultiMap headers = response.headers()
         .add(CallHeaders.CALL_ID, call.callId)
-        .add(CallHeaders.MODEL_GROUP, call.modelGroup)
+        .add(CallHeaders.MODEL_GROUP, call.deployment != null ? CallHeaders.repeated(call.modelGroup) : call.modelGroup)
         .add(CallHeaders.VERSION, VERSION)
         .add(CallHeaders.RESPONSE_DURATION_MS, millis(totalNanos))
         .add(CallHeaders.OVERHEAD_DURATION_MS, millis(Math.max(0, totalNanos - call.upstreamNanos)))
         .add(CallHeaders.ATTEMPTED_RETRIES, Integer.toString(call.attemptedRetries))
         .add(CallHeaders.ATTEMPTED_FALLBACKS, Integer.toString(call.attemptedFallbacks));
     if (call.deployment != null) {
-      headers.add(CallHeaders.MODEL_ID, call.deployment.id());
+      headers.add(CallHeaders.MODEL_ID, CallHeaders.repeated(call.deployment.id()));
       if (call.deployment.apiBase() != null) {
-        headers.add(CallHeaders.MODEL_API_BASE, call.deployment.apiBase());
+        headers.add(CallHeaders.MODEL_API_BASE, CallHeaders.repeated(call.deployment.apiBase()));
       }
     }
     CallHeaders.copy(call.responseHeaders, headers);

@@ -41,7 +41,7 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
     ObjectNode body = upstreamBody(call);
     MultiMap headers = UpstreamHttp.jsonHeaders(call);
     if (d.apiKey() != null && !headers.contains(CallHeaders.AUTHORIZATION)) {
-      headers.set(CallHeaders.AUTHORIZATION, "Bearer " + d.apiKey());
+      headers.set(CallHeaders.AUTHORIZATION, CallHeaders.bearer(d.apiKey()));
     }
     return UpstreamHttp.exchange(ctx, call, d.apiBase() + "/" + call.endpoint().path(), headers, Json.buffer(body), this);
   }
