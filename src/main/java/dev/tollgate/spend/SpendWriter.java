@@ -1,5 +1,6 @@
 package dev.tollgate.spend;
 
+import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.tollgate.json.Json;
 import dev.tollgate.store.SpendRow;
 import dev.tollgate.store.SpendStore;
@@ -58,6 +59,8 @@ public final class SpendWriter implements AutoCloseable {
   private final ConcurrentLinkedQueue<Item> toDatabase = new ConcurrentLinkedQueue<>();
   private final AtomicInteger rowsWaiting = new AtomicInteger();
   private final ThreadLocal<Turn> turns = new ThreadLocal<>();
+  /** An event loop's journal buffer, reused from turn to turn instead of regrown from 1 KB each time. */
+  private final ThreadLocal<Lines> spareLines = new ThreadLocal<>();
   private final List<Item> unwritten = new ArrayList<>();
   private final Thread syncThread;
   private final Thread databaseThread;
@@ -120,7 +123,9 @@ public final class SpendWriter implements AutoCloseable {
     }
     Turn turn = turns.get();
     if (turn == null) {
-      Turn fresh = new Turn();
+      Lines spare = spareLines.get();
+      spareLines.remove();
+      Turn fresh = new Turn(spare != null ? spare : new Lines(Lines.KEPT_BYTES));
       turns.set(fresh);
       ctx.runOnContext(v -> flush(fresh, ctx));
       turn = fresh;
@@ -134,20 +139,28 @@ public final class SpendWriter implements AutoCloseable {
 
   /** What one turn of an event loop recorded. */
   private static final class Turn {
-    final Lines lines = new Lines(1024);
+    final Lines lines;
     final List<SpendRow> rows = new ArrayList<>();
     final List<Promise<Void>> released = new ArrayList<>();
+
+    Turn(Lines lines) {
+      this.lines = lines;
+    }
   }
 
   /** Journal lines, one JSON row each, serialised straight into one growing array. */
   private static final class Lines extends ByteArrayOutputStream {
+    static final int KEPT_BYTES = 16 * 1024;
+    /** The row's serializer looked up once, not on every row. */
+    private static final ObjectWriter ROW_WRITER = Json.MAPPER.writerFor(SpendRow.class);
+
     Lines(int size) {
       super(size);
     }
 
     void add(SpendRow row) {
       try {
-        Json.MAPPER.writeValue(this, row);
+        ROW_WRITER.writeValue(this, row);
       } catch (IOException e) {
         throw new IllegalStateException("a spend row did not serialise", e);
       }
@@ -157,11 +170,21 @@ public final class SpendWriter implements AutoCloseable {
     long appendTo(SpendJournal journal) throws IOException {
       return journal.append(buf, count);
     }
+
+    /** Empty and small enough to keep for the next turn (one busy turn does not pin a large array). */
+    boolean recycle() {
+      reset();
+      return buf.length <= 4 * KEPT_BYTES;
+    }
   }
 
   private void flush(Turn turn, Context ctx) {
     turns.remove();
     long length = write(turn.lines, turn.rows);
+    // written (copied to the journal file): the buffer is free before any response goes on
+    if (turn.lines.recycle()) {
+      spareLines.set(turn.lines);
+    }
     for (int i = 0; i < turn.rows.size(); i++) {
       Promise<Void> p = turn.released.get(i);
       released(turn.rows.get(i), length, ctx).onComplete(p);
