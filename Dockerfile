@@ -6,8 +6,9 @@
 # Base images are build arguments, so air-gapped builds can point them at a local mirror.
 # Builds with the classic builder as well as BuildKit (no RUN --mount).
 ARG BUILD_BASE=maven:3.9-eclipse-temurin-25
-# the JVM flags of the image, also those the AOT cache is trained with (they must match)
-ARG TOLLGATE_JVM_OPTS="-XX:+UseSerialGC -Xms64m -Xmn40m -XX:SurvivorRatio=4 -XX:MaxRAMPercentage=75.0 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp -Dvertx.cacheDirBase=/tmp/vertx-cache"
+# JVM flags instead of docker/tollgate's defaults (`tollgate --jvm-options`); the AOT cache is
+# trained with the same flags (they must match)
+ARG TOLLGATE_JVM_OPTS=
 ARG RUNTIME_BASE=debian:bookworm-slim
 
 # --- dependencies: only pom.xml and the wrapper, so this layer is reused until pom.xml changes
@@ -45,8 +46,8 @@ FROM deps AS aot
 ARG TOLLGATE_JVM_OPTS
 COPY --from=jre /jre /opt/java/jre
 COPY --from=build /tollgate.jar /app/tollgate.jar
-COPY docker/AotTraining.java /aot/AotTraining.java
-RUN java /aot/AotTraining.java /opt/java/jre/bin/java /app/tollgate.jar /app/tollgate.aot $TOLLGATE_JVM_OPTS \
+COPY docker/AotTraining.java docker/tollgate /aot/
+RUN java /aot/AotTraining.java /opt/java/jre/bin/java /app/tollgate.jar /app/tollgate.aot $(sh /aot/tollgate --jvm-options) \
  && touch /app/tollgate.aot
 
 # --- runtime

@@ -34,9 +34,10 @@ STARTUPS=${STARTUPS:-3}
 SCENARIOS=${SCENARIOS:-"closed rate ttfb slow"}
 GEN_CPU=${GEN_CPU:-0}
 SRV_CPU=${SRV_CPU:-1}
-# the flags of the container images (docker/tollgate), minus their container-relative -Xmx; like
-# the images, the gateway runs with one glibc malloc arena (MALLOC_ARENA_MAX=1, exported below)
-IMAGE_JVM_OPTS="-XX:+UseSerialGC -Xms64m -Xmn40m -XX:SurvivorRatio=4 -Xmx256m -XX:TrimNativeHeapInterval=5000"
+# the flags of the container images (docker/tollgate --jvm-options), with -Xmx256m for their share
+# of the container's memory; like the images, the gateway runs with one glibc malloc arena
+# (MALLOC_ARENA_MAX=1, exported below) trimmed every 5 s
+IMAGE_JVM_OPTS="$(TOLLGATE_JVM_OPTS='' sh docker/tollgate --jvm-options | sed 's/-XX:MaxRAMPercentage=[0-9.]*/-Xmx256m/') -XX:TrimNativeHeapInterval=5000"
 TOLLGATE_JAVA_OPTS=${TOLLGATE_JAVA_OPTS-$IMAGE_JVM_OPTS}
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-1}
 AOT=${AOT:-1}

@@ -175,7 +175,7 @@ test_aot_cache() { # the running gateway uses the image's AOT cache, and the JVM
   docker exec "$c" sh -c 'cat /proc/1/cmdline | tr "\0" " "' | has -- '-XX:AOTCache=/app/tollgate.aot' || fail "the gateway runs without the AOT cache"
   # shellcheck disable=SC2016 # expanded in the container
   docker run --rm --label "$LABEL" --entrypoint sh "tollgate:$tag" -c \
-    'exec java $TOLLGATE_JVM_OPTS -XX:AOTMode=on -XX:AOTCache=/app/tollgate.aot -jar /app/tollgate.jar --version' >"$WORK/aot-$tag" 2>&1 \
+    'exec java $(tollgate --jvm-options) -XX:AOTMode=on -XX:AOTCache=/app/tollgate.aot -jar /app/tollgate.jar --version' >"$WORK/aot-$tag" 2>&1 \
     || fail "the JVM refuses the image's AOT cache: $(tail -3 "$WORK/aot-$tag")"
   info "tollgate:$tag: AOT cache $(docker run --rm --label "$LABEL" --entrypoint sh "tollgate:$tag" -c 'du -m /app/tollgate.aot | cut -f1') MB, accepted by the image's JVM"
 }
