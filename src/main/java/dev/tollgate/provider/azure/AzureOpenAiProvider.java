@@ -1,5 +1,6 @@
 package dev.tollgate.provider.azure;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.json.Json;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Provider;
@@ -8,6 +9,7 @@ import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.UpstreamCall;
 import dev.tollgate.provider.StreamDecoder;
 import dev.tollgate.provider.UpstreamHttp;
+import dev.tollgate.provider.UsageEstimatingDecoder;
 import dev.tollgate.provider.WireFormat;
 import dev.tollgate.provider.openai.OpenAiCompatibleProvider;
 import io.vertx.core.Future;
@@ -43,7 +45,22 @@ public final class AzureOpenAiProvider implements Provider, WireFormat {
     } else if (d.apiKey() != null && !headers.contains("api-key")) {
       headers.set("api-key", d.apiKey());
     }
-    return UpstreamHttp.exchange(ctx, call, url(d, call), headers, Json.buffer(OpenAiCompatibleProvider.upstreamBody(call)), this);
+    ObjectNode body = OpenAiCompatibleProvider.upstreamBody(call, acceptsStreamOptions(version(d)));
+    return UpstreamHttp.exchange(ctx, call, url(d, call), headers, Json.buffer(body), this);
+  }
+
+  /**
+   * Azure takes {@code stream_options} from api-version 2024-09-01-preview on (and in the v1 API,
+   * whose versions are not dates); earlier versions, still common in configs, answer 400
+   * "Unrecognized request argument supplied: stream_options". Their streams are then billed on an
+   * estimate.
+   */
+  static boolean acceptsStreamOptions(String apiVersion) {
+    return !apiVersion.matches("\\d{4}-\\d{2}-\\d{2}.*") || apiVersion.compareTo("2024-09-01") >= 0;
+  }
+
+  private static String version(Deployment d) {
+    return d.apiVersion() != null ? d.apiVersion() : DEFAULT_API_VERSION;
   }
 
   @Override
@@ -58,11 +75,12 @@ public final class AzureOpenAiProvider implements Provider, WireFormat {
 
   @Override
   public StreamDecoder streamDecoder(UpstreamCall call) {
-    return openAi.streamDecoder(call);
+    StreamDecoder decoder = openAi.streamDecoder(call);
+    return acceptsStreamOptions(version(call.deployment())) ? decoder : new UsageEstimatingDecoder(decoder, call.body());
   }
 
   static String url(Deployment d, UpstreamCall call) {
-    String version = d.apiVersion() != null ? d.apiVersion() : DEFAULT_API_VERSION;
+    String version = version(d);
     return d.apiBase() + "/openai/deployments/" + URLEncoder.encode(d.upstreamModel(), StandardCharsets.UTF_8)
         + "/" + call.endpoint().path() + "?api-version=" + URLEncoder.encode(version, StandardCharsets.UTF_8);
   }

@@ -38,7 +38,7 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
   @Override
   public Future<ProviderReply> send(UpstreamCall call) {
     Deployment d = call.deployment();
-    ObjectNode body = upstreamBody(call);
+    ObjectNode body = upstreamBody(call, true);
     MultiMap headers = UpstreamHttp.jsonHeaders(call);
     if (d.apiKey() != null && !headers.contains(CallHeaders.AUTHORIZATION)) {
       headers.set(CallHeaders.AUTHORIZATION, CallHeaders.bearer(d.apiKey()));
@@ -46,11 +46,17 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
     return UpstreamHttp.exchange(ctx, call, d.apiBase() + "/" + call.endpoint().path(), headers, Json.buffer(body), this);
   }
 
-  /** The request as an OpenAI-compatible upstream gets it: its model name, and the usage chunk asked for. */
-  public static ObjectNode upstreamBody(UpstreamCall call) {
+  /**
+   * The request as an OpenAI-compatible upstream gets it: its model name and, for a stream when
+   * {@code askForUsage}, the usage chunk asked for. Without it, {@code stream_options} is not sent
+   * at all (for upstreams that refuse it; {@link dev.tollgate.provider.UsageEstimatingDecoder}).
+   */
+  public static ObjectNode upstreamBody(UpstreamCall call, boolean askForUsage) {
     ObjectNode body = call.body();
     body.put("model", call.deployment().upstreamModel());
-    if (call.stream() && call.endpoint() != dev.tollgate.provider.Endpoint.EMBEDDINGS) {
+    if (call.stream() && !askForUsage) {
+      body.remove("stream_options");
+    } else if (call.stream() && call.endpoint() != dev.tollgate.provider.Endpoint.EMBEDDINGS) {
       // ask for the usage chunk so that streamed calls can be accounted; the relay drops it
       // again when the client did not ask for it
       ObjectNode options = Json.object();

@@ -29,7 +29,18 @@ class AzureOpenAiProviderTest {
   @BeforeAll
   static void start() {
     upstream = FakeUpstream.start();
-    upstream.onPost("/openai/deployments/prod-gpt4o/chat/completions", ScriptedOpenAi.answer("Hello from Azure", null, "stop"));
+    // like Azure before api-version 2024-09-01-preview: stream_options is refused
+    var answer = ScriptedOpenAi.answer("Hello from Azure", null, "stop");
+    upstream.onPost("/openai/deployments/prod-gpt4o/chat/completions", rc -> {
+      if (rc.body().asString().contains("stream_options")) {
+        rc.response().setStatusCode(400).putHeader("content-type", "application/json")
+            .end("{\"error\":{\"code\":null,\"message\":\"Unrecognized request argument supplied: stream_options\","
+                + "\"param\":null,\"type\":\"invalid_request_error\"}}");
+      } else {
+        answer.handle(rc);
+      }
+    });
+    upstream.onPost("/openai/deployments/current-gpt4o/chat/completions", ScriptedOpenAi.answer("Hello from Azure", null, "stop"));
     upstream.onPost("/openai/deployments/entra-gpt/chat/completions", ScriptedOpenAi.answer("Hi with a token", null, "stop"));
     upstream.onPost("/openai/deployments/throttled/chat/completions", rc -> rc.response().setStatusCode(429)
         .putHeader("retry-after", "7").putHeader("content-type", "application/json")
@@ -49,6 +60,11 @@ class AzureOpenAiProviderTest {
               api_version: "2024-06-01"
             model_info:
               base_model: azure/gpt-4o
+          - model_name: current
+            litellm_params:
+              model: azure/current-gpt4o
+              api_base: URL
+              api_key: azure-key-1
           - model_name: entra
             litellm_params:
               model: azure/entra-gpt
@@ -94,6 +110,46 @@ class AzureOpenAiProviderTest {
     }
     assertThat(text).isEqualTo("Hello from Azure");
     assertThat(upstream.last().query()).isEqualTo("api-version=2024-06-01");
+  }
+
+  @Test
+  void anApiVersionBeforeStreamOptionsStillStreamsAndGetsAnEstimatedUsageChunk() {
+    ChatCompletionChunk last = null;
+    StringBuilder text = new StringBuilder();
+    try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+        .model("gpt-4o").addUserMessage("Hi there, how are you today?")
+        .streamOptions(com.openai.models.chat.completions.ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
+      for (ChatCompletionChunk c : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
+        c.choices().forEach(choice -> text.append(choice.delta().content().orElse("")));
+        last = c;
+      }
+    }
+    assertThat(text.toString()).isEqualTo("Hello from Azure");
+    assertThat(upstream.last().body().toString()).doesNotContain("stream_options");
+    assertThat(last.choices()).isEmpty();
+    var usage = last.usage().orElseThrow();
+    assertThat(usage.completionTokens()).isEqualTo(4); // "Hello from Azure": 16 characters, about 4 a token
+    assertThat(usage.promptTokens()).isPositive();
+    assertThat(usage.totalTokens()).isEqualTo(usage.promptTokens() + 4);
+  }
+
+  @Test
+  void aCurrentApiVersionIsAskedForTheUsageChunk() {
+    try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+        .model("current").addUserMessage("Hi").build())) {
+      assertThat(stream.stream().count()).isPositive();
+    }
+    assertThat(upstream.last().query()).isEqualTo("api-version=2025-01-01-preview");
+    assertThat(upstream.last().body().toString()).contains("\"stream_options\":{\"include_usage\":true}");
+  }
+
+  @Test
+  void streamOptionsDependOnTheApiVersion() {
+    assertThat(AzureOpenAiProvider.acceptsStreamOptions("2024-06-01")).isFalse();
+    assertThat(AzureOpenAiProvider.acceptsStreamOptions("2024-08-01-preview")).isFalse();
+    assertThat(AzureOpenAiProvider.acceptsStreamOptions("2024-09-01-preview")).isTrue();
+    assertThat(AzureOpenAiProvider.acceptsStreamOptions("2024-10-21")).isTrue();
+    assertThat(AzureOpenAiProvider.acceptsStreamOptions("preview")).isTrue();
   }
 
   @Test
