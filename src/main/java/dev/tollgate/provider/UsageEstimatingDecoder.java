@@ -9,7 +9,7 @@ import java.io.IOException;
 
 /**
  * For upstreams that cannot be asked for the usage chunk (Azure OpenAI before api-version
- * 2024-09-01-preview answers 400 to {@code stream_options}): counts the streamed text and, when
+ * 2024-09-01-preview and strict servers such as older vLLM answer 400 to {@code stream_options}): counts the streamed text and, when
  * the stream ends without usage, sends an estimated usage chunk (about four characters a token,
  * {@link TokenEstimate}) before the end, so that the call is still billed and a client that asked
  * for {@code include_usage} still gets its last chunk. A usage chunk from the upstream wins.

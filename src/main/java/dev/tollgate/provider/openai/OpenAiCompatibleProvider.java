@@ -12,10 +12,15 @@ import dev.tollgate.provider.StreamDecoder;
 import dev.tollgate.provider.UpstreamCall;
 import dev.tollgate.provider.UpstreamException;
 import dev.tollgate.provider.UpstreamHttp;
+import dev.tollgate.provider.UsageEstimatingDecoder;
 import dev.tollgate.provider.WireFormat;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * OpenAI and every server that speaks its API (vLLM, Groq, DeepSeek, Mistral, OpenRouter, ...):
@@ -23,8 +28,14 @@ import io.vertx.core.buffer.Buffer;
  * stream chunks are relayed byte for byte.
  */
 public final class OpenAiCompatibleProvider implements Provider, WireFormat {
+  private static final Logger log = LoggerFactory.getLogger(OpenAiCompatibleProvider.class);
   private static final Buffer DONE = Buffer.buffer("[DONE]");
   private final ProviderContext ctx;
+  /**
+   * Deployments that answered 400 to {@code stream_options}: their streams are sent without it and
+   * billed on an estimate ({@link UsageEstimatingDecoder}). Bounded by the configured deployments.
+   */
+  private final Set<String> refuseStreamOptions = ConcurrentHashMap.newKeySet();
 
   public OpenAiCompatibleProvider(ProviderContext ctx) {
     this.ctx = ctx;
@@ -37,13 +48,38 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
 
   @Override
   public Future<ProviderReply> send(UpstreamCall call) {
+    String deploymentId = call.deployment().id();
+    boolean askForUsage = !refuseStreamOptions.contains(deploymentId);
+    Future<ProviderReply> reply = exchange(call, askForUsage);
+    if (!call.stream() || !askForUsage) {
+      return reply;
+    }
+    return reply.recover(e -> {
+      if (!refusesStreamOptions(e)) {
+        return Future.failedFuture(e);
+      }
+      if (refuseStreamOptions.add(deploymentId)) {
+        log.warn("deployment {} ({}) refuses stream_options: its streams go without it from now on, billed on an estimate",
+            deploymentId, call.deployment().litellmModel());
+      }
+      return exchange(call, false);
+    });
+  }
+
+  private Future<ProviderReply> exchange(UpstreamCall call, boolean askForUsage) {
     Deployment d = call.deployment();
-    ObjectNode body = upstreamBody(call, true);
+    ObjectNode body = upstreamBody(call, askForUsage);
     MultiMap headers = UpstreamHttp.jsonHeaders(call);
     if (d.apiKey() != null && !headers.contains(CallHeaders.AUTHORIZATION)) {
       headers.set(CallHeaders.AUTHORIZATION, CallHeaders.bearer(d.apiKey()));
     }
     return UpstreamHttp.exchange(ctx, call, d.apiBase() + "/" + call.endpoint().path(), headers, Json.buffer(body), this);
+  }
+
+  /** A server that validates its request strictly (older vLLM: "extra_forbidden") refusing the usage chunk request. */
+  private static boolean refusesStreamOptions(Throwable e) {
+    return e instanceof UpstreamException ue && (ue.status() == 400 || ue.status() == 422) && ue.getMessage() != null
+        && ue.getMessage().contains("stream_options");
   }
 
   /**
@@ -89,6 +125,11 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
 
   @Override
   public StreamDecoder streamDecoder(UpstreamCall call) {
+    StreamDecoder decoder = relayDecoder();
+    return refuseStreamOptions.contains(call.deployment().id()) ? new UsageEstimatingDecoder(decoder, call.body()) : decoder;
+  }
+
+  private StreamDecoder relayDecoder() {
     return new StreamDecoder() {
       private StreamDecoder.Emitter out;
       private final SseParser parser = new SseParser((event, data) -> {
