@@ -17,6 +17,21 @@ import java.util.function.IntPredicate;
 public final class ScriptedOpenAi {
   private ScriptedOpenAi() {}
 
+  /**
+   * {@code otherwise}, unless the request carries {@code stream_options}: then a 400 with
+   * {@code errorBody}, as servers answer that do not take the field (Azure before 2024-09-01-preview,
+   * older vLLM).
+   */
+  public static Handler<RoutingContext> refusingStreamOptions(String errorBody, Handler<RoutingContext> otherwise) {
+    return rc -> {
+      if (rc.body().asString().contains("stream_options")) {
+        rc.response().setStatusCode(400).putHeader("content-type", "application/json").end(errorBody);
+      } else {
+        otherwise.handle(rc);
+      }
+    };
+  }
+
   public static Handler<RoutingContext> answer(String text, ArrayNode toolCalls, String finishReason) {
     return answer(text, toolCalls, finishReason, 0);
   }

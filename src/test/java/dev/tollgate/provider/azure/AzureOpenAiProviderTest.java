@@ -10,9 +10,11 @@ import com.openai.errors.RateLimitException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.ScriptedOpenAi;
+import dev.tollgate.testing.StreamedChat;
 import dev.tollgate.testing.TestGateway;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -30,16 +32,10 @@ class AzureOpenAiProviderTest {
   static void start() {
     upstream = FakeUpstream.start();
     // like Azure before api-version 2024-09-01-preview: stream_options is refused
-    var answer = ScriptedOpenAi.answer("Hello from Azure", null, "stop");
-    upstream.onPost("/openai/deployments/prod-gpt4o/chat/completions", rc -> {
-      if (rc.body().asString().contains("stream_options")) {
-        rc.response().setStatusCode(400).putHeader("content-type", "application/json")
-            .end("{\"error\":{\"code\":null,\"message\":\"Unrecognized request argument supplied: stream_options\","
-                + "\"param\":null,\"type\":\"invalid_request_error\"}}");
-      } else {
-        answer.handle(rc);
-      }
-    });
+    upstream.onPost("/openai/deployments/prod-gpt4o/chat/completions", ScriptedOpenAi.refusingStreamOptions(
+        "{\"error\":{\"code\":null,\"message\":\"Unrecognized request argument supplied: stream_options\","
+            + "\"param\":null,\"type\":\"invalid_request_error\"}}",
+        ScriptedOpenAi.answer("Hello from Azure", null, "stop")));
     upstream.onPost("/openai/deployments/current-gpt4o/chat/completions", ScriptedOpenAi.answer("Hello from Azure", null, "stop"));
     upstream.onPost("/openai/deployments/entra-gpt/chat/completions", ScriptedOpenAi.answer("Hi with a token", null, "stop"));
     upstream.onPost("/openai/deployments/throttled/chat/completions", rc -> rc.response().setStatusCode(429)
@@ -114,20 +110,12 @@ class AzureOpenAiProviderTest {
 
   @Test
   void anApiVersionBeforeStreamOptionsStillStreamsAndGetsAnEstimatedUsageChunk() {
-    ChatCompletionChunk last = null;
-    StringBuilder text = new StringBuilder();
-    try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+    StreamedChat read = StreamedChat.read(client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
         .model("gpt-4o").addUserMessage("Hi there, how are you today?")
-        .streamOptions(com.openai.models.chat.completions.ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
-      for (ChatCompletionChunk c : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
-        c.choices().forEach(choice -> text.append(choice.delta().content().orElse("")));
-        last = c;
-      }
-    }
-    assertThat(text.toString()).isEqualTo("Hello from Azure");
+        .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build()));
+    assertThat(read.text()).isEqualTo("Hello from Azure");
     assertThat(upstream.last().body().toString()).doesNotContain("stream_options");
-    assertThat(last.choices()).isEmpty();
-    var usage = last.usage().orElseThrow();
+    var usage = read.lastUsage().orElseThrow();
     assertThat(usage.completionTokens()).isEqualTo(4); // "Hello from Azure": 16 characters, about 4 a token
     assertThat(usage.promptTokens()).isPositive();
     assertThat(usage.totalTokens()).isEqualTo(usage.promptTokens() + 4);

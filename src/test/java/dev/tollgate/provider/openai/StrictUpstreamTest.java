@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
-import com.openai.core.http.StreamResponse;
-import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.ScriptedOpenAi;
+import dev.tollgate.testing.StreamedChat;
 import dev.tollgate.testing.TestGateway;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,16 +23,10 @@ class StrictUpstreamTest {
   @BeforeAll
   static void start() {
     upstream = FakeUpstream.start();
-    var answer = ScriptedOpenAi.answer("Strictly speaking", null, "stop");
-    upstream.onPost("/v1/chat/completions", rc -> {
-      if (rc.body().asString().contains("stream_options")) {
-        rc.response().setStatusCode(400).putHeader("content-type", "application/json")
-            .end("{\"object\":\"error\",\"message\":\"[{'type': 'extra_forbidden', 'loc': ('body', 'stream_options'), "
-                + "'msg': 'Extra inputs are not permitted'}]\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}");
-      } else {
-        answer.handle(rc);
-      }
-    });
+    upstream.onPost("/v1/chat/completions", ScriptedOpenAi.refusingStreamOptions(
+        "{\"object\":\"error\",\"message\":\"[{'type': 'extra_forbidden', 'loc': ('body', 'stream_options'), "
+            + "'msg': 'Extra inputs are not permitted'}]\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}",
+        ScriptedOpenAi.answer("Strictly speaking", null, "stop")));
     gateway = TestGateway.start("""
         litellm_settings:
           num_retries: 0
@@ -64,16 +57,9 @@ class StrictUpstreamTest {
   }
 
   private static String stream() {
-    StringBuilder text = new StringBuilder();
-    ChatCompletionChunk last = null;
-    try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
-        .model("strict").addUserMessage("Hi").streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
-      for (ChatCompletionChunk c : (Iterable<ChatCompletionChunk>) s.stream()::iterator) {
-        c.choices().forEach(choice -> text.append(choice.delta().content().orElse("")));
-        last = c;
-      }
-    }
+    StreamedChat read = StreamedChat.read(client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+        .model("strict").addUserMessage("Hi").streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build()));
     // "Strictly speaking": 17 characters, about 5 tokens
-    return text + "|usage " + last.usage().map(u -> u.completionTokens()).orElse(-1L);
+    return read.text() + "|usage " + read.lastUsage().map(u -> u.completionTokens()).orElse(-1L);
   }
 }
