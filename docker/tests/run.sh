@@ -613,6 +613,7 @@ test_hardened() {
   docker exec "$gw" sh -c 'touch /tmp/x' || fail "gateway cannot write /tmp"
   [ "$(docker exec "$gw" id -u)" = 65534 ] || fail "gateway uid"
   [ "$(docker inspect -f '{{.HostConfig.CapDrop}}' "$gw")" = "[ALL]" ] || fail "capabilities not dropped"
+  [ "$(docker inspect -f '{{.HostConfig.Memory}}' "$gw")" = $((512 * 1024 * 1024)) ] || fail "gateway without its 512m memory limit"
   # the database: reachable on its internal network only
   local dbip
   dbip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"${HARDENED}_backend\").IPAddress}}" "$db")
@@ -622,7 +623,7 @@ test_hardened() {
     docker run --rm --label "$LABEL" --network "$n" --entrypoint pg_isready tollgate-standin/postgres:16 -q -t 3 -h "$dbip" \
       && fail "db reachable from network $n"
   done
-  info "read-only roots, uid 65534 without capabilities, db isolated, upstream only through the allow-listing proxy, serving"
+  info "read-only roots, uid 65534 without capabilities, 512m memory limit, db isolated, upstream only through the allow-listing proxy, serving"
 }
 
 # ------------------------------------------------------------------------------------------ main
