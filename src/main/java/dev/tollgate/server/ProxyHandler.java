@@ -161,7 +161,7 @@ final class ProxyHandler implements OpenAiDispatcher {
     long totalNanos = System.nanoTime() - call.startNanos;
     MultiMap headers = response.headers()
         .add(CallHeaders.CALL_ID, call.callId)
-        .add(CallHeaders.MODEL_GROUP, call.deployment != null ? CallHeaders.repeated(call.modelGroup) : call.modelGroup)
+        .add(CallHeaders.MODEL_GROUP, configuredGroup(call) ? CallHeaders.repeated(call.modelGroup) : call.modelGroup)
         .add(CallHeaders.VERSION, VERSION)
         .add(CallHeaders.RESPONSE_DURATION_MS, millis(totalNanos))
         .add(CallHeaders.OVERHEAD_DURATION_MS, millis(Math.max(0, totalNanos - call.upstreamNanos)))
@@ -174,6 +174,11 @@ final class ProxyHandler implements OpenAiDispatcher {
       }
     }
     CallHeaders.copy(call.responseHeaders, headers);
+  }
+
+  /** Whether the call's model group is a name of the config (not a client's model matched by a wildcard group). */
+  private static boolean configuredGroup(ProxyCall call) {
+    return call.deployment != null && call.modelGroup != null && call.modelGroup.equals(call.deployment.modelName());
   }
 
   /** Milliseconds with three decimals ("12.345"), built by hand: String.format showed up in the profile. */
