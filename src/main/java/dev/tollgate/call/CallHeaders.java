@@ -5,6 +5,7 @@ import io.vertx.core.MultiMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 
 /**
  * Names and fixed values of the headers every proxied call carries, pre-encoded: Netty copies the
@@ -50,21 +51,20 @@ public final class CallHeaders {
    * values, the value as it is.
    */
   public static CharSequence repeated(String value) {
-    return value == null ? null : cached(REPEATED, value, value);
+    return value == null ? null : cached(REPEATED, value, UnaryOperator.identity());
   }
 
   /** {@code Bearer <key>} for a deployment's key, pre-encoded once per key (bounded like {@link #repeated}). */
   public static CharSequence bearer(String key) {
-    return cached(BEARERS, key, null);
+    return cached(BEARERS, key, k -> "Bearer " + k);
   }
 
-  private static CharSequence cached(Map<String, CharSequence> cache, String key, String value) {
+  private static CharSequence cached(Map<String, CharSequence> cache, String key, UnaryOperator<String> value) {
     CharSequence v = cache.get(key);
     if (v != null) {
       return v;
     }
-    String plain = value != null ? value : "Bearer " + key;
-    return cache.size() < MAX_REPEATED ? cache.computeIfAbsent(key, k -> optimized(plain)) : plain;
+    return cache.size() < MAX_REPEATED ? cache.computeIfAbsent(key, k -> optimized(value.apply(k))) : value.apply(key);
   }
 
   private static CharSequence optimized(String s) {

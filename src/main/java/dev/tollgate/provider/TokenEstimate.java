@@ -10,7 +10,12 @@ public final class TokenEstimate {
   private TokenEstimate() {}
 
   public static int ofText(String text) {
-    return text == null || text.isEmpty() ? 0 : Math.max(1, (text.length() + 3) / 4);
+    return text == null ? 0 : (int) ofCharacters(text.length());
+  }
+
+  /** Tokens of a text of {@code characters} characters (for text counted piece by piece, e.g. a stream). */
+  public static long ofCharacters(long characters) {
+    return characters == 0 ? 0 : Math.max(1, (characters + 3) / 4);
   }
 
   /** Tokens of the text in a chat request's messages (or a completion's prompt, an embedding's input). */

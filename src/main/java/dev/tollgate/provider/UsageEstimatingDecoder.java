@@ -9,8 +9,8 @@ import java.io.IOException;
 
 /**
  * For upstreams that cannot be asked for the usage chunk (Azure OpenAI before api-version
- * 2024-09-01-preview and strict servers such as older vLLM answer 400 to {@code stream_options}): counts the streamed text and, when
- * the stream ends without usage, sends an estimated usage chunk (about four characters a token,
+ * 2024-09-01-preview and strict servers such as older vLLM answer 400 to {@code stream_options}):
+ * counts the streamed text and, when the stream ends without usage, sends an estimated usage chunk (about four characters a token,
  * {@link TokenEstimate}) before the end, so that the call is still billed and a client that asked
  * for {@code include_usage} still gets its last chunk. A usage chunk from the upstream wins.
  */
@@ -91,7 +91,7 @@ public final class UsageEstimatingDecoder implements StreamDecoder {
     chunk.put("created", first.path("created").asLong(0));
     chunk.put("model", first.path("model").asText(""));
     chunk.putArray("choices");
-    long completionTokens = characters == 0 ? 0 : Math.max(1, (characters + 3) / 4);
+    long completionTokens = TokenEstimate.ofCharacters(characters);
     chunk.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
         .put("total_tokens", promptTokens + completionTokens);
     return Json.buffer(chunk);

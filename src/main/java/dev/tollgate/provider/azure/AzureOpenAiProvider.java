@@ -17,6 +17,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
 
 /**
  * {@code azure/}: Azure OpenAI speaks OpenAI's body and stream, at
@@ -26,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 public final class AzureOpenAiProvider implements Provider, WireFormat {
   /** Used when neither {@code api_version} nor {@code AZURE_API_VERSION} is set: Azure's current GA version. */
   public static final String DEFAULT_API_VERSION = "2024-10-21";
+  private static final Pattern DATED_VERSION = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
 
   private final ProviderContext ctx;
   private final OpenAiCompatibleProvider openAi;
@@ -56,7 +58,7 @@ public final class AzureOpenAiProvider implements Provider, WireFormat {
    * estimate.
    */
   static boolean acceptsStreamOptions(String apiVersion) {
-    return !apiVersion.matches("\\d{4}-\\d{2}-\\d{2}.*") || apiVersion.compareTo("2024-09-01") >= 0;
+    return !DATED_VERSION.matcher(apiVersion).lookingAt() || apiVersion.compareTo("2024-09-01") >= 0;
   }
 
   private static String version(Deployment d) {
