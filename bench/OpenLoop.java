@@ -9,6 +9,9 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.internal.ContextInternal;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -18,7 +21,6 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The benchmark's own load generator, for what wrk cannot measure. Runs on the Vert.x classes
@@ -33,7 +35,10 @@ import java.util.concurrent.locks.LockSupport;
  *       reads (a stall when over {@code stall_ms}), and whether it ended with {@code data: [DONE]}.
  * </ul>
  *
- * Prints one line {@code RESULT key=value ...} (times in microseconds) for bench/run.sh.
+ * Prints one line {@code RESULT key=value ...} (times in microseconds) for bench/run.sh. A pause
+ * of this generator's own JVM would count as the server's latency, so bench/run.sh gives it a
+ * young generation that the measured seconds cannot fill, and the line ends with the generator's
+ * own collections while it measured ({@code gen_gc=N gen_gc_ms=T}): both should be 0.
  */
 public final class OpenLoop {
   private final Map<String, String> args;
@@ -88,48 +93,66 @@ public final class OpenLoop {
     double seconds = Double.parseDouble(args.getOrDefault("seconds", "10"));
     schedule(rate, (int) (rate * warmup), null);
     long[] latencies = new long[(int) (rate * seconds)];
+    System.gc(); // the warm-up's garbage, collected before the clock starts
+    long[] gcBefore = gcPauses();
     long t0 = System.nanoTime();
     long errors = schedule(rate, latencies.length, latencies);
     double elapsed = (System.nanoTime() - t0) / 1e9;
     long[] ok = Arrays.stream(latencies).filter(l -> l >= 0).sorted().toArray();
-    return String.format(Locale.ROOT, "requests=%d errors=%d target_rps=%.0f rps=%.1f %s",
-        latencies.length, errors, rate, ok.length / elapsed, percentiles("", ok));
+    return String.format(Locale.ROOT, "requests=%d errors=%d target_rps=%.0f rps=%.1f %s %s",
+        latencies.length, errors, rate, ok.length / elapsed, percentiles("", ok), gcSince(gcBefore));
   }
 
   /**
-   * Sends {@code count} requests on a fixed schedule from this thread (the event loop does the
-   * I/O), and waits for every answer. Latency of request i runs from its due time to the end of
-   * its response body; -1 marks a failure.
+   * Sends {@code count} requests on a fixed schedule and waits for every answer. The event loop
+   * sends them itself, woken by Netty's nanosecond timer: handing each request over from another
+   * thread put a thread wake-up on the same core in front of some requests, a tail that showed up
+   * even straight to nginx. Latency of request i runs from its due time to the end of its response
+   * body, so a late send counts against the server too; -1 marks a failure.
    */
   private long schedule(double rate, int count, long[] latencies) throws InterruptedException {
-    Context ctx = vertx.getOrCreateContext();
+    ContextInternal ctx = (ContextInternal) vertx.getOrCreateContext();
     CountDownLatch done = new CountDownLatch(count);
     AtomicLong errors = new AtomicLong();
     long start = System.nanoTime() + 1_000_000;
     double interval = 1e9 / rate;
-    for (int i = 0; i < count; i++) {
-      long due = start + (long) (i * interval);
-      long wait = due - System.nanoTime();
-      if (wait > 0) {
-        LockSupport.parkNanos(wait);
+    Runnable sendDue = new Runnable() {
+      int next;
+
+      @Override
+      public void run() {
+        long now = System.nanoTime();
+        for (; next < count && dueTime(next) <= now; next++) {
+          send(next, dueTime(next));
+        }
+        if (next < count) {
+          ctx.nettyEventLoop().schedule(() -> ctx.dispatch(this), dueTime(next) - System.nanoTime(), TimeUnit.NANOSECONDS);
+        }
       }
-      int index = i;
-      ctx.runOnContext(v -> client.request(request)
-          .compose(req -> req.send(body))
-          .compose(resp -> resp.body().map(b -> resp.statusCode()))
-          .onComplete(ar -> {
-            long latency = System.nanoTime() - due;
-            boolean ok = ar.succeeded() && ar.result() == 200;
-            if (!ok) {
-              errors.incrementAndGet();
-            }
-            if (latencies != null) {
-              latencies[index] = ok ? latency : -1;
-            }
-            done.countDown();
-          }));
-    }
-    if (!done.await(60, TimeUnit.SECONDS)) {
+
+      private long dueTime(int i) {
+        return start + (long) (i * interval);
+      }
+
+      private void send(int index, long due) {
+        client.request(request)
+            .compose(req -> req.send(body))
+            .compose(resp -> resp.body().map(b -> resp.statusCode()))
+            .onComplete(ar -> {
+              long latency = System.nanoTime() - due;
+              boolean ok = ar.succeeded() && ar.result() == 200;
+              if (!ok) {
+                errors.incrementAndGet();
+              }
+              if (latencies != null) {
+                latencies[index] = ok ? latency : -1;
+              }
+              done.countDown();
+            });
+      }
+    };
+    ctx.runOnContext(v -> sendDue.run());
+    if (!done.await((long) (count / rate) + 60, TimeUnit.SECONDS)) {
       throw new IllegalStateException(done.getCount() + " requests never finished");
     }
     return errors.get();
@@ -151,16 +174,35 @@ public final class OpenLoop {
         s.next();
       }
     });
-    if (!s.finished.await((long) (warmup + seconds) + 60, TimeUnit.SECONDS)) {
+    Thread.sleep((long) (warmup * 1000));
+    long[] gcBefore = gcPauses(); // from about when recording starts
+    if (!s.finished.await((long) seconds + 60, TimeUnit.SECONDS)) {
       throw new IllegalStateException("streams never finished");
     }
+    String gc = gcSince(gcBefore);
     long[] total = Arrays.copyOf(s.total, s.count);
     long[] ttfb = Arrays.copyOf(s.ttfb, s.count);
     Arrays.sort(total);
     Arrays.sort(ttfb);
-    return String.format(Locale.ROOT, "streams=%d rps=%.1f errors=%d incomplete=%d stalled=%d max_gap_us=%d %s %s",
+    return String.format(Locale.ROOT, "streams=%d rps=%.1f errors=%d incomplete=%d stalled=%d max_gap_us=%d %s %s %s",
         s.count, s.count / seconds, s.errors, s.incomplete, s.stalled, s.maxGap / 1000,
-        percentiles("", total), percentiles("ttfb_", ttfb));
+        percentiles("", total), percentiles("ttfb_", ttfb), gc);
+  }
+
+  /** Collections of this JVM so far and their total time in ms. */
+  private static long[] gcPauses() {
+    long count = 0;
+    long ms = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      count += Math.max(0, gc.getCollectionCount());
+      ms += Math.max(0, gc.getCollectionTime());
+    }
+    return new long[] {count, ms};
+  }
+
+  private static String gcSince(long[] before) {
+    long[] now = gcPauses();
+    return "gen_gc=" + (now[0] - before[0]) + " gen_gc_ms=" + (now[1] - before[1]);
   }
 
   /** State of the closed loop; touched only on the one event loop. */

@@ -90,6 +90,12 @@ public final class Report {
         out("%-16s %-9s %9.0f %8s %8s %9s %9s %7.0f %10.0f %7.0f %5s", s, t, med(s, t, "rps"), ms(med(s, t, "p50_us")),
             ms(med(s, t, "p99_us")), ms(med(s, t, "ttfb_p50_us")), ms(med(s, t, "ttfb_p99_us")), sum(s, t, "stalled"),
             sum(s, t, "incomplete"), sum(s, t, "errors"), loads(s, t)));
+    long generatorPauses = runs.values().stream().flatMap(byTarget -> byTarget.values().stream()).flatMap(List::stream)
+        .mapToLong(kv -> Long.parseLong(kv.getOrDefault("gen_gc", "0"))).sum();
+    if (generatorPauses > 0) {
+      out("note: the Java generator collected garbage %d time(s) while measuring: those runs' tails include its pauses",
+          generatorPauses);
+    }
     out("");
 
     out("what Tollgate adds (its median minus direct's / nginx's, same run)");
