@@ -2,7 +2,6 @@ package dev.tollgate.spend;
 
 import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.tollgate.json.Json;
-import dev.tollgate.os.BackgroundPriority;
 import dev.tollgate.store.SpendRow;
 import dev.tollgate.store.SpendStore;
 import io.vertx.core.Context;
@@ -244,7 +243,6 @@ public final class SpendWriter implements AutoCloseable {
 
   /** Forces the journal to disk: every {@value #SYNC_EVERY_MILLIS} ms, or at once when a response waits for it. */
   private void syncLoop() {
-    BackgroundPriority.lowerCurrentThread();
     long synced = 0;
     while (running) {
       if (waiters.isEmpty()) {
@@ -292,7 +290,6 @@ public final class SpendWriter implements AutoCloseable {
   }
 
   private void databaseLoop() {
-    BackgroundPriority.lowerCurrentThread();
     long lastAttempt = System.currentTimeMillis();
     boolean failing = false;
     while (running) {

@@ -1,19 +1,16 @@
 package dev.tollgate.spend;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.Environment;
 import dev.tollgate.store.Database;
 import dev.tollgate.store.SpendRow;
 import dev.tollgate.store.SpendStore;
-import dev.tollgate.testing.LinuxThreads;
 import dev.tollgate.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -64,30 +61,6 @@ class SpendWriterTest {
         }
         assertThat(t.scalar("SELECT COUNT(*) FROM tg_spend_log")).isEqualTo(SpendWriter.FLUSH_ROWS);
         assertThat(written.get()).isEqualTo(SpendWriter.FLUSH_ROWS);
-      } finally {
-        w.close();
-      }
-    }
-  }
-
-  @Test
-  void itsThreadsGiveWayToTheEventLoops() throws Exception {
-    assumeTrue(LinuxThreads.available(), "Linux only");
-    int eventLoopNice = LinuxThreads.currentNice();
-    try (TestDatabase t = TestDatabase.create(TestDatabase.Backend.SQLITE); Database db = open(t)) {
-      SpendWriter w = new SpendWriter(t.dir().resolve("journal"), new SpendStore(db), Duration.ofHours(1), false, new Object(),
-          rows -> { });
-      try {
-        long deadline = System.currentTimeMillis() + 5_000;
-        List<Integer> nice;
-        do {
-          Thread.sleep(10);
-          nice = new ArrayList<>();
-          for (Path task : LinuxThreads.named("tollgate-spend-")) { // the journal's and the database writer's
-            nice.add(LinuxThreads.nice(task));
-          }
-        } while ((nice.size() < 2 || nice.contains(eventLoopNice)) && System.currentTimeMillis() < deadline);
-        assertThat(nice).hasSizeGreaterThanOrEqualTo(2).containsOnly(Math.min(19, eventLoopNice + 10));
       } finally {
         w.close();
       }
