@@ -283,18 +283,28 @@ gen_run() {  # target, kind, mode-specific key=value...
 }
 
 # --- RSS of the gateway (and of the nginx proxy, for scale), sampled in the background ---------
-rss_kb() {  # pid and its children
-  local total=0 p kb
-  for p in "$1" $(pgrep -P "$1" || true); do
-    kb=$(awk '/^VmRSS/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
-    total=$((total + ${kb:-0}))
+# Bash builtins only: a sampler that forked awk, pgrep and sleep (a dozen processes every 250 ms)
+# added 0.6 ms to every target's p99 at 2,000 req/s.
+rss_kb() {  # the summed VmRSS of the given pids, into RSS_KB (a $(...) would fork)
+  local p key kb _
+  RSS_KB=0
+  for p in "$@"; do
+    while read -r key kb _; do
+      if [ "$key" = VmRSS: ]; then RSS_KB=$((RSS_KB + kb)); break; fi
+    done 2>/dev/null <"/proc/$p/status" || true
   done
-  echo "$total"
 }
 sample_rss() {
+  local phase tg nginx tick
+  nginx=("$NGINX_PROXY_PID" $(pgrep -P "$NGINX_PROXY_PID" || true)) # master and workers, fixed from start
+  mkfifo "$T/tick.$BASHPID"
+  exec {tick}<>"$T/tick.$BASHPID" # a pipe nobody writes to: read -t on it is a sleep without a process
   while kill -0 "$TG_PID" 2>/dev/null; do
-    echo "phase=$(cat "$T/phase" 2>/dev/null) tollgate_kb=$(rss_kb "$TG_PID") nginx_kb=$(rss_kb "$NGINX_PROXY_PID")" >>"$T/rss.log"
-    sleep 0.25
+    phase=; read -r phase 2>/dev/null <"$T/phase" || true
+    rss_kb "$TG_PID"; tg=$RSS_KB
+    rss_kb "${nginx[@]}"
+    echo "phase=$phase tollgate_kb=$tg nginx_kb=$RSS_KB" >>"$T/rss.log"
+    read -r -t 0.25 -u "$tick" _ || true
   done
 }
 
@@ -340,7 +350,8 @@ echo "meta uptime_start=$(uptime | sed 's/.*load average: //; s/ //g')" >>"$RAW"
 say "start-up: $STARTUPS fresh starts, process start to /health/readiness"
 for i in $(seq "$STARTUPS"); do
   start_tollgate
-  echo "startup ms=$STARTUP_MS rss_idle_kb=$(rss_kb "$TG_PID")" >>"$RAW"
+  rss_kb "$TG_PID"
+  echo "startup ms=$STARTUP_MS rss_idle_kb=$RSS_KB" >>"$RAW"
   stop_tollgate
 done
 start_tollgate
