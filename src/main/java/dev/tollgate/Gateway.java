@@ -15,6 +15,8 @@ import dev.tollgate.keys.KeysModule;
 import dev.tollgate.observe.Observability;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
+import dev.tollgate.provider.LiveStreams;
+import dev.tollgate.provider.UpstreamException;
 import dev.tollgate.redis.SharedRedis;
 import dev.tollgate.router.Router;
 import dev.tollgate.server.GatewayVerticle;
@@ -176,6 +178,16 @@ public final class Gateway {
     for (GatewayVerticle v : servers) {
       drains.add(v.drain(drain));
     }
+    // streams still running near the deadline end with an error event while their connections
+    // are still open, instead of being cut without one when the drain closes them
+    long millis = drain.toMillis();
+    vertx.setTimer(Math.max(1, millis - Math.min(1_000, millis / 4)), id -> {
+      int ended = LiveStreams.endAll(vertx, UpstreamException.of(503,
+          "Tollgate is shutting down and this stream was still running at the end of its drain timeout: retry the request"));
+      if (ended > 0) {
+        log.warn("drain timeout: ended {} stream(s) still running with an error event", ended);
+      }
+    });
     try {
       Future.join(drains).toCompletionStage().toCompletableFuture().get(drain.toMillis() + 5_000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {

@@ -114,22 +114,12 @@ class GatewayProcessIT {
     try (FakeOpenAi upstream = FakeOpenAi.start()) {
       upstream.answer("a slow answer that is still streaming when the gateway is asked to stop")
           .chunkDelay(Duration.ofMillis(150));
-      Path config = Files.createTempFile("tollgate-it", ".yaml");
-      Files.writeString(config, """
-          model_list:
-            - model_name: slow
-              litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-up}
-          """.formatted(upstream.apiBase()));
+      Path config = slowModelConfig(upstream);
       int port = TollgateProcess.freePort();
       try (TollgateProcess p = TollgateProcess.start(env("LITELLM_MASTER_KEY", "sk-it"), "--config", config.toString(), "--port", Integer.toString(port))) {
         p.awaitReady(port, Duration.ofSeconds(30));
-        HttpResponse<Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
-            .header("authorization", "Bearer sk-it").header("content-type", "application/json").timeout(Duration.ofSeconds(30))
-            .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"slow\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")).build(),
-            HttpResponse.BodyHandlers.ofLines());
-        assertThat(r.statusCode()).isEqualTo(200);
         List<String> events = new ArrayList<>();
-        try (Stream<String> lines = r.body()) {
+        try (Stream<String> lines = streamFromSlowModel(port)) {
           Iterator<String> it = lines.filter(l -> l.startsWith("data: ")).iterator();
           events.add(it.next());
           p.terminate();
@@ -151,6 +141,59 @@ class GatewayProcessIT {
         Files.deleteIfExists(config);
       }
     }
+  }
+
+  @Test
+  void aStreamStillRunningAtTheEndOfTheDrainTimeoutEndsWithAnErrorEventNotACut() throws Exception {
+    try (FakeOpenAi upstream = FakeOpenAi.start()) {
+      upstream.answer("word ".repeat(200).strip()).chunkDelay(Duration.ofMillis(100)); // 20 s of stream
+      Path config = slowModelConfig(upstream);
+      int port = TollgateProcess.freePort();
+      try (TollgateProcess p = TollgateProcess.start(env("LITELLM_MASTER_KEY", "sk-it", "TOLLGATE_DRAIN_TIMEOUT", "2"),
+          "--config", config.toString(), "--port", Integer.toString(port))) {
+        p.awaitReady(port, Duration.ofSeconds(30));
+        List<String> events = new ArrayList<>();
+        long stopAsked;
+        try (Stream<String> lines = streamFromSlowModel(port)) {
+          Iterator<String> it = lines.filter(l -> l.startsWith("data: ")).iterator();
+          events.add(it.next());
+          stopAsked = System.nanoTime();
+          p.terminate();
+          it.forEachRemaining(events::add);
+        }
+        Duration streamedAfterStop = Duration.ofNanos(System.nanoTime() - stopAsked);
+        assertThat(streamedAfterStop).as("the stream ran on until near the 2 s drain timeout")
+            .isBetween(Duration.ofMillis(1_000), Duration.ofMillis(2_500));
+        assertThat(events.size()).as("chunks kept coming while draining").isGreaterThan(10);
+        String last = events.get(events.size() - 1);
+        assertThat(last).as("the last event explains the end").startsWith("data: {\"error\"").contains("shutting down");
+        assertThat(FakeOpenAi.parse(last.substring(6)).path("error").path("code").asText()).isEqualTo("503");
+        assertThat(p.awaitExit(Duration.ofSeconds(30))).as(p.output()).isZero();
+        assertThat(p.output()).contains("ended 1 stream(s) still running");
+      } finally {
+        Files.deleteIfExists(config);
+      }
+    }
+  }
+
+  private static Path slowModelConfig(FakeOpenAi upstream) throws java.io.IOException {
+    Path config = Files.createTempFile("tollgate-it", ".yaml");
+    Files.writeString(config, """
+        model_list:
+          - model_name: slow
+            litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-up}
+        """.formatted(upstream.apiBase()));
+    return config;
+  }
+
+  /** The lines of a streamed chat completion from the model named "slow". */
+  private static Stream<String> streamFromSlowModel(int port) throws Exception {
+    HttpResponse<Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+        .header("authorization", "Bearer sk-it").header("content-type", "application/json").timeout(Duration.ofSeconds(30))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"slow\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")).build(),
+        HttpResponse.BodyHandlers.ofLines());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return r.body();
   }
 
   private static boolean refusesConnections(int port, Duration within) throws InterruptedException {

@@ -1,5 +1,6 @@
 package dev.tollgate.provider;
 
+import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -17,6 +18,7 @@ import java.util.ArrayDeque;
  */
 public final class UpstreamStream implements ChunkStream, StreamDecoder.Emitter {
   private final Vertx vertx;
+  private final Context context;
   private final HttpClientRequest request;
   private final HttpClientResponse response;
   private final StreamDecoder decoder;
@@ -38,6 +40,7 @@ public final class UpstreamStream implements ChunkStream, StreamDecoder.Emitter 
   private UpstreamStream(Vertx vertx, HttpClientRequest request, HttpClientResponse response, StreamDecoder decoder,
       Promise<ProviderReply> reply, MultiMap replyHeaders, Duration idleTimeout) {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     this.request = request;
     this.response = response;
     this.decoder = decoder;
@@ -55,6 +58,7 @@ public final class UpstreamStream implements ChunkStream, StreamDecoder.Emitter 
       Promise<ProviderReply> reply, MultiMap replyHeaders, Duration firstChunkTimeout, Duration idleTimeout, Cancellation cancellation) {
     UpstreamStream s = new UpstreamStream(vertx, request, response, decoder, reply, replyHeaders, idleTimeout);
     s.arm(firstChunkTimeout, "no first chunk within stream_timeout");
+    LiveStreams.add(vertx, s);
     cancellation.onCancel(s::cancel);
     response.handler(bytes -> {
       if (!s.done) {
@@ -165,8 +169,14 @@ public final class UpstreamStream implements ChunkStream, StreamDecoder.Emitter 
     reply.tryFail(UpstreamException.of(499, "client closed the request"));
   }
 
+  /** From any thread: fails the stream as its upstream breaking off would (the gateway is stopping). */
+  void failOnItsLoop(UpstreamException why) {
+    context.runOnContext(v -> error(why));
+  }
+
   private void finish() {
     done = true;
+    LiveStreams.remove(vertx, this);
     if (timer >= 0) {
       vertx.cancelTimer(timer);
       timer = -1;
