@@ -296,7 +296,7 @@ rss_kb() {  # the summed VmRSS of the given pids, into RSS_KB (a $(...) would fo
 }
 sample_rss() {
   local phase tg nginx tick
-  nginx=("$NGINX_PROXY_PID" $(pgrep -P "$NGINX_PROXY_PID" || true)) # master and workers, fixed from start
+  mapfile -t nginx < <(echo "$NGINX_PROXY_PID"; pgrep -P "$NGINX_PROXY_PID" || true) # master and workers, fixed from start
   mkfifo "$T/tick.$BASHPID"
   exec {tick}<>"$T/tick.$BASHPID" # a pipe nobody writes to: read -t on it is a sleep without a process
   while kill -0 "$TG_PID" 2>/dev/null; do
