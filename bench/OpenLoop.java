@@ -12,6 +12,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.internal.ContextInternal;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -253,7 +254,7 @@ public final class OpenLoop {
       long[] first = {0};
       long[] last = {System.nanoTime()};
       long[] gap = {last[0] - start};
-      StringBuilder tail = new StringBuilder();
+      byte[] tail = new byte[64]; // the stream's last bytes, right-aligned: a String per read made the generator collect
       response.handler(bytes -> {
         long t = System.nanoTime();
         if (first[0] == 0) {
@@ -261,10 +262,9 @@ public final class OpenLoop {
         }
         gap[0] = Math.max(gap[0], t - last[0]);
         last[0] = t;
-        tail.append(bytes.toString());
-        if (tail.length() > 64) {
-          tail.delete(0, tail.length() - 64);
-        }
+        int n = Math.min(bytes.length(), tail.length);
+        System.arraycopy(tail, n, tail, 0, tail.length - n);
+        bytes.getBytes(bytes.length() - n, bytes.length(), tail, tail.length - n);
       });
       response.exceptionHandler(e -> {
         if (recorded) {
@@ -278,7 +278,7 @@ public final class OpenLoop {
           if (gap[0] > stallNanos) {
             stalled++;
           }
-          if (first[0] == 0 || !tail.toString().contains("data: [DONE]")) {
+          if (first[0] == 0 || !new String(tail, StandardCharsets.ISO_8859_1).contains("data: [DONE]")) {
             incomplete++;
           } else {
             add(end - start, first[0] - start);
