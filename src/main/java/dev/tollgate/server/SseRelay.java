@@ -30,8 +30,13 @@ final class SseRelay implements ChunkStream.Listener {
   private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] END_OF_EVENT = "\n\n".getBytes(StandardCharsets.US_ASCII);
   private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
-  /** Room for the events of a typical read, so that appending them rarely copies. */
-  private static final int PENDING_CAPACITY = 2048;
+  private static final int EVENT_FRAMING = DATA.length + END_OF_EVENT.length;
+  /**
+   * Room for the rest of a read once a second event arrives in the same turn. The first event gets
+   * a buffer of its own size: a model streams one small event per read, and a 2 KB buffer for each
+   * made the pending buffers most of a stream's garbage.
+   */
+  private static final int MORE_EVENTS_CAPACITY = 4096;
 
   private final HttpServerResponse response;
   private final ProxyCall call;
@@ -40,6 +45,7 @@ final class SseRelay implements ChunkStream.Listener {
   private final Context context = Vertx.currentContext();
   /** Events not written yet; null when there are none. */
   private Buffer pending;
+  private int pendingCapacity;
 
   private SseRelay(HttpServerResponse response, ProxyCall call, ChunkStream stream) {
     this.response = response;
@@ -73,11 +79,16 @@ final class SseRelay implements ChunkStream.Listener {
       }
     }
     call.chunkSent(json);
+    int size = json.length() + EVENT_FRAMING;
     if (pending == null) {
-      pending = Buffer.buffer(Math.max(PENDING_CAPACITY, json.length() + 64));
+      pendingCapacity = size;
+      pending = Buffer.buffer(pendingCapacity);
       if (context != null) {
         context.runOnContext(v -> flush());
       }
+    } else if (pending.length() + size > pendingCapacity) {
+      pendingCapacity = Math.max(MORE_EVENTS_CAPACITY, 2 * (pending.length() + size));
+      pending = Buffer.buffer(pendingCapacity).appendBuffer(pending);
     }
     pending.appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT);
     if (context == null) {

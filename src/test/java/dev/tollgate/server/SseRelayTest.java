@@ -53,6 +53,32 @@ class SseRelayTest {
     }
   }
 
+  @Test
+  void manyEventsInOneUpstreamReadAllArriveInOrder() throws Exception {
+    StringBuilder oneWrite = new StringBuilder();
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 300; i++) { // ~25 KB: the pending buffer outgrows its first two sizes
+      oneWrite.append(chunk("w" + i));
+      expected.add(chunk("w" + i).strip());
+    }
+    expected.add("data: [DONE]");
+    try (FakeUpstream upstream = FakeUpstream.start()) {
+      upstream.onPost("/v1/chat/completions", rc -> rc.response().putHeader("content-type", "text/event-stream")
+          .end(oneWrite + USAGE + "data: [DONE]\n\n"));
+      try (TestGateway gateway = TestGateway.start(config(upstream))) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+            .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+            .build();
+        HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofLines());
+        assertThat(response.statusCode()).isEqualTo(200);
+        try (Stream<String> lines = response.body()) {
+          assertThat(lines.filter(l -> !l.isEmpty()).toList()).containsExactlyElementsOf(expected);
+        }
+      }
+    }
+  }
+
   private static String config(FakeUpstream upstream) {
     return """
         model_list:
