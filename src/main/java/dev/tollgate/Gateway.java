@@ -189,7 +189,7 @@ public final class Gateway {
       }
     });
     try {
-      Future.join(drains).toCompletionStage().toCompletableFuture().get(drain.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+      Future.join(drains).toCompletionStage().toCompletableFuture().get(millis + 5_000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.warn("drain did not finish cleanly: {}", e.toString());
     }

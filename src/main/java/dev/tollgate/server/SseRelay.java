@@ -63,7 +63,7 @@ final class SseRelay implements ChunkStream.Listener {
   }
 
   static Buffer frame(Buffer json) {
-    return Buffer.buffer(json.length() + 8).appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT);
+    return Buffer.buffer(json.length() + EVENT_FRAMING).appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT);
   }
 
   @Override
@@ -79,18 +79,20 @@ final class SseRelay implements ChunkStream.Listener {
       }
     }
     call.chunkSent(json);
-    int size = json.length() + EVENT_FRAMING;
     if (pending == null) {
-      pendingCapacity = size;
-      pending = Buffer.buffer(pendingCapacity);
+      pending = frame(json);
+      pendingCapacity = pending.length();
       if (context != null) {
         context.runOnContext(v -> flush());
       }
-    } else if (pending.length() + size > pendingCapacity) {
-      pendingCapacity = Math.max(MORE_EVENTS_CAPACITY, 2 * (pending.length() + size));
-      pending = Buffer.buffer(pendingCapacity).appendBuffer(pending);
+    } else {
+      int size = json.length() + EVENT_FRAMING;
+      if (pending.length() + size > pendingCapacity) {
+        pendingCapacity = Math.max(MORE_EVENTS_CAPACITY, 2 * (pending.length() + size));
+        pending = Buffer.buffer(pendingCapacity).appendBuffer(pending);
+      }
+      pending.appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT);
     }
-    pending.appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT);
     if (context == null) {
       flush();
     }

@@ -35,13 +35,7 @@ class SseRelayTest {
         clientSawFirst.thenRun(() -> upstream.vertx().runOnContext(v -> r.end(chunk("!") + USAGE + "data: [DONE]\n\n")));
       });
       try (TestGateway gateway = TestGateway.start(config(upstream))) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
-            .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
-            .build();
-        HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofLines());
-        assertThat(response.statusCode()).isEqualTo(200);
-        Iterator<String> lines = response.body().filter(l -> !l.isEmpty()).iterator();
+        Iterator<String> lines = streamedEvents(gateway).iterator();
         List<String> received = new ArrayList<>();
         // both events of the first upstream write arrive while the upstream still waits for us
         received.add(CompletableFuture.supplyAsync(lines::next).get(10, TimeUnit.SECONDS));
@@ -66,17 +60,22 @@ class SseRelayTest {
       upstream.onPost("/v1/chat/completions", rc -> rc.response().putHeader("content-type", "text/event-stream")
           .end(oneWrite + USAGE + "data: [DONE]\n\n"));
       try (TestGateway gateway = TestGateway.start(config(upstream))) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
-            .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
-            .build();
-        HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofLines());
-        assertThat(response.statusCode()).isEqualTo(200);
-        try (Stream<String> lines = response.body()) {
-          assertThat(lines.filter(l -> !l.isEmpty()).toList()).containsExactlyElementsOf(expected);
+        try (Stream<String> events = streamedEvents(gateway)) {
+          assertThat(events.toList()).containsExactlyElementsOf(expected);
         }
       }
     }
+  }
+
+  /** The event lines (no blank separators) of a streamed chat completion through the gateway. */
+  private static Stream<String> streamedEvents(TestGateway gateway) throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+        .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+        .build();
+    HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofLines());
+    assertThat(response.statusCode()).isEqualTo(200);
+    return response.body().filter(l -> !l.isEmpty());
   }
 
   private static String config(FakeUpstream upstream) {
