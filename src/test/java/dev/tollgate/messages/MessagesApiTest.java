@@ -26,25 +26,22 @@ import com.anthropic.models.messages.ToolUseBlock;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.testing.FakeAnthropic;
 import dev.tollgate.testing.FakeUpstream;
+import dev.tollgate.testing.GatewayOnFakeUpstream;
 import dev.tollgate.testing.ScriptedOpenAi;
 import dev.tollgate.testing.TestGateway;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The official Anthropic SDK against {@code /v1/messages}, with an OpenAI model and with an Anthropic model behind it. */
 class MessagesApiTest {
-  static FakeUpstream upstream;
-  static TestGateway gateway;
-  static AnthropicClient client;
+  @RegisterExtension
+  static final GatewayOnFakeUpstream gw = new GatewayOnFakeUpstream(MessagesApiTest::answers, MessagesApiTest::config);
 
-  @BeforeAll
-  static void start() {
-    upstream = FakeUpstream.start();
+  private static void answers(FakeUpstream upstream) {
     upstream.onPost("/text/chat/completions", ScriptedOpenAi.answer("Hello from GPT", null, "stop"));
     upstream.onPost("/tools/chat/completions", ScriptedOpenAi.answer(null, ScriptedOpenAi.toolCalls(
         "call_1", "weather", "{\"city\":\"Paris\"}", "call_2", "weather", "{\"city\":\"Rome\"}"), "tool_calls"));
@@ -70,14 +67,16 @@ class MessagesApiTest {
           + "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n");
     });
     upstream.onPost("/native/v1/messages", FakeAnthropic.answer(FakeAnthropic.message("end_turn", 9, 3, FakeAnthropic.text("Native hello"))));
-    gateway = TestGateway.start(("litellm_settings:\n  num_retries: 0\nmodel_list:\n"
+  }
+
+  private static String config(String url) {
+    return ("litellm_settings:\n  num_retries: 0\nmodel_list:\n"
         + openAi("gpt", "text") + openAi("gpt-tools", "tools") + openAi("gpt-down", "e500") + openAi("gpt-badchunk", "badchunk")
         + openAi("gpt-truncated", "truncated") + openAi("gpt-html", "html") + openAi("reasoner", "reasoning")
         + "  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-opus-4\n      api_base: URL/native\n"
         + "      api_key: sk-ant-native\n"
         + "  - model_name: mocked\n    litellm_params:\n      model: anthropic/claude-opus-4\n      mock_response: Mocked answer here\n")
-        .replace("URL", upstream.url()));
-    client = AnthropicOkHttpClient.builder().baseUrl(gateway.url()).apiKey(TestGateway.MASTER_KEY).maxRetries(0).build();
+        .replace("URL", url);
   }
 
   private static String openAi(String name, String path) {
@@ -85,20 +84,9 @@ class MessagesApiTest {
         + "\n      api_key: sk-openai\n";
   }
 
-  @AfterAll
-  static void stop() {
-    client.close();
-    gateway.close();
-    upstream.close();
-  }
-
-  private static JsonNode lastUpstreamBody() throws Exception {
-    return FakeAnthropic.JSON.readTree(upstream.last().bodyString());
-  }
-
   @Test
   void anOpenAiModelAnswersAMessagesRequest() throws Exception {
-    Message reply = client.messages().create(MessageCreateParams.builder().model("gpt").maxTokens(256)
+    Message reply = gw.anthropicSdk().messages().create(MessageCreateParams.builder().model("gpt").maxTokens(256)
         .system("Be brief.").addUserMessage("Hi").stopSequences(List.of("END")).putAdditionalBodyProperty("temperature", JsonValue.from(0.3))
         .metadata(Metadata.builder().userId("u-1").build()).build());
 
@@ -110,8 +98,8 @@ class MessagesApiTest {
     assertThat(reply.usage().cacheReadInputTokens()).hasValue(2L);
     assertThat(reply.usage().outputTokens()).isEqualTo(7);
 
-    JsonNode sent = lastUpstreamBody();
-    assertThat(upstream.last().headers().get("authorization")).isEqualTo("Bearer sk-openai");
+    JsonNode sent = gw.upstream.last().json();
+    assertThat(gw.upstream.last().headers().get("authorization")).isEqualTo("Bearer sk-openai");
     assertThat(sent.path("model").asText()).isEqualTo("gpt-4o-mini");
     assertThat(sent.path("messages").get(0).path("role").asText()).isEqualTo("system");
     assertThat(sent.path("messages").get(0).path("content").asText()).isEqualTo("Be brief.");
@@ -125,7 +113,7 @@ class MessagesApiTest {
   void anOpenAiStreamBecomesAnthropicEvents() {
     MessageAccumulator acc = MessageAccumulator.create();
     List<String> types = new ArrayList<>();
-    try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(MessageCreateParams.builder()
+    try (StreamResponse<RawMessageStreamEvent> stream = gw.anthropicSdk().messages().createStreaming(MessageCreateParams.builder()
         .model("gpt").maxTokens(100).addUserMessage("Hi").build())) {
       stream.stream().forEach(e -> {
         acc.accumulate(e);
@@ -149,7 +137,7 @@ class MessagesApiTest {
     MessageCreateParams first = MessageCreateParams.builder().model("gpt-tools").maxTokens(200)
         .addUserMessage("Weather in Paris and Rome?").addTool(weather).build();
     MessageAccumulator acc = MessageAccumulator.create();
-    try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(first)) {
+    try (StreamResponse<RawMessageStreamEvent> stream = gw.anthropicSdk().messages().createStreaming(first)) {
       stream.stream().forEach(acc::accumulate);
     }
     Message m = acc.message();
@@ -157,14 +145,14 @@ class MessagesApiTest {
     List<ToolUseBlock> uses = m.content().stream().filter(ContentBlock::isToolUse).map(ContentBlock::asToolUse).toList();
     assertThat(uses).extracting(ToolUseBlock::id).containsExactly("call_1", "call_2");
     assertThat(uses.get(1)._input().convert(Map.class)).isEqualTo(Map.of("city", "Rome"));
-    JsonNode sentTools = lastUpstreamBody().path("tools");
+    JsonNode sentTools = gw.upstream.last().json().path("tools");
     assertThat(sentTools.get(0).path("function").path("parameters").path("required").get(0).asText()).isEqualTo("city");
 
-    client.messages().create(first.toBuilder().addMessage(m).addUserMessageOfContentBlockParams(List.of(
+    gw.anthropicSdk().messages().create(first.toBuilder().addMessage(m).addUserMessageOfContentBlockParams(List.of(
             ContentBlockParam.ofToolResult(ToolResultBlockParam.builder().toolUseId("call_1").content("18C").build()),
             ContentBlockParam.ofToolResult(ToolResultBlockParam.builder().toolUseId("call_2").content("24C").build())))
         .build());
-    JsonNode history = lastUpstreamBody().path("messages");
+    JsonNode history = gw.upstream.last().json().path("messages");
     assertThat(history.get(1).path("tool_calls").get(1).path("function").path("arguments").asText()).contains("Rome");
     assertThat(history.get(2).path("role").asText()).isEqualTo("tool");
     assertThat(history.get(2).path("tool_call_id").asText()).isEqualTo("call_1");
@@ -174,9 +162,9 @@ class MessagesApiTest {
   @Test
   void reasoningBecomesAThinkingBlockAndLengthMaxTokens() {
     MessageCreateParams params = MessageCreateParams.builder().model("reasoner").maxTokens(9).addUserMessage("6*7?").build();
-    Message whole = client.messages().create(params);
+    Message whole = gw.anthropicSdk().messages().create(params);
     MessageAccumulator acc = MessageAccumulator.create();
-    try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(params)) {
+    try (StreamResponse<RawMessageStreamEvent> stream = gw.anthropicSdk().messages().createStreaming(params)) {
       stream.stream().forEach(acc::accumulate);
     }
     for (Message m : List.of(whole, acc.message())) {
@@ -189,25 +177,25 @@ class MessagesApiTest {
 
   @Test
   void anAnthropicModelGetsTheRequestAsItCame() throws Exception {
-    Message reply = client.messages().create(MessageCreateParams.builder().model("claude").maxTokens(64).addUserMessage("Hi")
+    Message reply = gw.anthropicSdk().messages().create(MessageCreateParams.builder().model("claude").maxTokens(64).addUserMessage("Hi")
         .metadata(Metadata.builder().userId("u-9").build())
         .putAdditionalHeader("anthropic-beta", "prompt-caching-2024-07-31")
         .putAdditionalBodyProperty("top_k", JsonValue.from(5)).build());
     assertThat(reply.content().get(0).asText().text()).isEqualTo("Native hello");
     assertThat(reply.usage().inputTokens()).isEqualTo(9);
 
-    FakeUpstream.Recorded sent = upstream.last();
+    FakeUpstream.Recorded sent = gw.upstream.last();
     assertThat(sent.path()).isEqualTo("/native/v1/messages");
     assertThat(sent.headers().get("x-api-key")).isEqualTo("sk-ant-native");
     assertThat(sent.headers().get("anthropic-beta")).isEqualTo("prompt-caching-2024-07-31");
-    JsonNode body = lastUpstreamBody();
+    JsonNode body = gw.upstream.last().json();
     assertThat(body.path("model").asText()).isEqualTo("claude-opus-4");
     assertThat(body.path("top_k").asInt()).isEqualTo(5);
     assertThat(body.path("metadata").path("user_id").asText()).isEqualTo("u-9");
     assertThat(body.has(dev.tollgate.provider.anthropic.AnthropicProvider.NATIVE_EXTRAS)).isFalse();
 
     MessageAccumulator acc = MessageAccumulator.create();
-    try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(MessageCreateParams.builder()
+    try (StreamResponse<RawMessageStreamEvent> stream = gw.anthropicSdk().messages().createStreaming(MessageCreateParams.builder()
         .model("claude").maxTokens(64).addUserMessage("Hi").build())) {
       stream.stream().forEach(acc::accumulate);
     }
@@ -217,35 +205,35 @@ class MessagesApiTest {
 
   @Test
   void errorsHaveAnthropicsShape() throws Exception {
-    assertThatThrownBy(() -> client.messages().create(MessageCreateParams.builder().model("nope").maxTokens(5).addUserMessage("x").build()))
+    assertThatThrownBy(() -> gw.anthropicSdk().messages().create(MessageCreateParams.builder().model("nope").maxTokens(5).addUserMessage("x").build()))
         .isInstanceOfSatisfying(BadRequestException.class, e -> {
           assertThat(e.type()).hasValue(ErrorType.INVALID_REQUEST_ERROR);
           assertThat(e.getMessage()).contains("Available models: gpt");
         });
-    assertThatThrownBy(() -> client.messages().create(MessageCreateParams.builder().model("gpt-down").maxTokens(5).addUserMessage("x").build()))
+    assertThatThrownBy(() -> gw.anthropicSdk().messages().create(MessageCreateParams.builder().model("gpt-down").maxTokens(5).addUserMessage("x").build()))
         .isInstanceOfSatisfying(InternalServerException.class, e -> assertThat(e.getMessage()).contains("The server had an error"));
-    AnthropicClient wrongKey = AnthropicOkHttpClient.builder().baseUrl(gateway.url()).apiKey("sk-wrong").maxRetries(0).build();
+    AnthropicClient wrongKey = AnthropicOkHttpClient.builder().baseUrl(gw.gateway.url()).apiKey("sk-wrong").maxRetries(0).build();
     try {
       assertThatThrownBy(() -> wrongKey.messages().create(MessageCreateParams.builder().model("gpt").maxTokens(5).addUserMessage("x").build()))
           .isInstanceOf(UnauthorizedException.class);
     } finally {
       wrongKey.close();
     }
-    HttpResponse<String> raw = gateway.post("/v1/messages", "{\"model\":\"gpt-down\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+    HttpResponse<String> raw = gw.gateway.post("/v1/messages", "{\"model\":\"gpt-down\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
     JsonNode err = FakeAnthropic.JSON.readTree(raw.body());
     assertThat(err.path("type").asText()).isEqualTo("error");
     assertThat(err.path("error").path("type").asText()).isEqualTo("api_error");
-    assertThat(gateway.post("/v1/messages", "[1,2]").statusCode()).isEqualTo(400);
+    assertThat(gw.gateway.post("/v1/messages", "[1,2]").statusCode()).isEqualTo(400);
   }
 
   @Test
   void brokenUpstreamStreamsEndInAnAnthropicError() throws Exception {
-    HttpResponse<String> bad = gateway.post("/v1/messages", stream("gpt-badchunk"));
+    HttpResponse<String> bad = gw.gateway.post("/v1/messages", stream("gpt-badchunk"));
     assertThat(bad.body()).contains("event: content_block_delta").contains("event: error").contains("not JSON")
         .doesNotContain("message_stop");
-    HttpResponse<String> truncated = gateway.post("/v1/messages", stream("gpt-truncated"));
+    HttpResponse<String> truncated = gw.gateway.post("/v1/messages", stream("gpt-truncated"));
     assertThat(truncated.body()).contains("event: error").contains("truncated").doesNotContain("message_stop");
-    HttpResponse<String> html = gateway.post("/v1/messages", stream("gpt-html"));
+    HttpResponse<String> html = gw.gateway.post("/v1/messages", stream("gpt-html"));
     assertThat(html.statusCode()).isEqualTo(502);
     assertThat(FakeAnthropic.JSON.readTree(html.body()).path("error").path("type").asText()).isEqualTo("api_error");
   }
@@ -256,21 +244,21 @@ class MessagesApiTest {
 
   @Test
   void aMockedAnthropicDeploymentAnswersWithoutAnyUpstream() {
-    int before = upstream.received().size();
+    int before = gw.upstream.received().size();
     MessageAccumulator acc = MessageAccumulator.create();
-    try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(MessageCreateParams.builder()
+    try (StreamResponse<RawMessageStreamEvent> stream = gw.anthropicSdk().messages().createStreaming(MessageCreateParams.builder()
         .model("mocked").maxTokens(20).addUserMessage("Hi").build())) {
       stream.stream().forEach(acc::accumulate);
     }
     assertThat(acc.message().content().get(0).asText().text()).isEqualTo("Mocked answer here");
-    assertThat(client.messages().create(MessageCreateParams.builder().model("mocked").maxTokens(20).addUserMessage("Hi").build())
+    assertThat(gw.anthropicSdk().messages().create(MessageCreateParams.builder().model("mocked").maxTokens(20).addUserMessage("Hi").build())
         .content().get(0).asText().text()).isEqualTo("Mocked answer here");
-    assertThat(upstream.received()).hasSize(before);
+    assertThat(gw.upstream.received()).hasSize(before);
   }
 
   @Test
   void aClaudeCodeStyleRequestReachesAnOpenAiModel() throws Exception {
-    HttpResponse<String> r = TestGateway.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(gateway.url() + "/v1/messages?beta=true"))
+    HttpResponse<String> r = TestGateway.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(gw.gateway.url() + "/v1/messages?beta=true"))
         .header("x-api-key", TestGateway.MASTER_KEY).header("anthropic-version", "2023-06-01")
         .header("anthropic-beta", "claude-code-20250219,interleaved-thinking-2025-05-14").header("content-type", "application/json")
         .POST(java.net.http.HttpRequest.BodyPublishers.ofString("""
@@ -283,7 +271,7 @@ class MessagesApiTest {
              "tool_choice":{"type":"auto"},"metadata":{"user_id":"user_abc"}}""")).build());
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).startsWith("event: message_start").contains("Hello from GPT".substring(0, 5)).endsWith("data: {\"type\":\"message_stop\"}\n\n");
-    JsonNode sent = lastUpstreamBody();
+    JsonNode sent = gw.upstream.last().json();
     assertThat(sent.at("/messages/0/content").asText()).isEqualTo("You are Claude Code.\nBe terse.");
     assertThat(sent.at("/messages/1/content/1/text").asText()).isEqualTo("fix the bug");
     assertThat(sent.path("tools")).hasSize(1); // the server-side web search has no OpenAI equivalent
@@ -295,7 +283,7 @@ class MessagesApiTest {
 
   @Test
   void countTokensIsAnEstimate() {
-    long tokens = client.messages().countTokens(MessageCountTokensParams.builder().model("gpt")
+    long tokens = gw.anthropicSdk().messages().countTokens(MessageCountTokensParams.builder().model("gpt")
         .addUserMessage("A sentence of about forty characters....").build()).inputTokens();
     assertThat(tokens).isBetween(10L, 30L);
   }

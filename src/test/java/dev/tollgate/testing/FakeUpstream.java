@@ -1,5 +1,8 @@
 package dev.tollgate.testing;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -22,7 +25,17 @@ public final class FakeUpstream implements AutoCloseable {
     public String bodyString() {
       return body == null ? "" : body.toString();
     }
+
+    public JsonNode json() {
+      try {
+        return JSON.readTree(bodyString());
+      } catch (JsonProcessingException e) {
+        throw new AssertionError("the request body is not JSON: " + bodyString(), e);
+      }
+    }
   }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Vertx vertx;
   private final Router router;

@@ -9,8 +9,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
@@ -34,33 +32,36 @@ import com.openai.models.chat.completions.ChatCompletionToolChoiceOption;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
 import dev.tollgate.testing.FakeAnthropic;
 import dev.tollgate.testing.FakeUpstream;
+import dev.tollgate.testing.GatewayOnFakeUpstream;
 import dev.tollgate.testing.TestGateway;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The official OpenAI SDK through the gateway to a fake that speaks Anthropic's Messages API. */
 class AnthropicProviderTest {
-  static FakeUpstream upstream;
-  static TestGateway gateway;
-  static OpenAIClient client;
+  @RegisterExtension
+  static final GatewayOnFakeUpstream gw = new GatewayOnFakeUpstream(AnthropicProviderTest::answers, AnthropicProviderTest::config);
 
-  @BeforeAll
-  static void start() {
-    upstream = FakeUpstream.start();
-    // each test answers on its own path, so tests do not share handlers
+  private static String config(String url) {
     // no retries: these tests are about single answers (error cases would otherwise be retried with backoff)
-    gateway = TestGateway.start(("litellm_settings:\n  num_retries: 0\nmodel_list:\n"
+    return ("litellm_settings:\n  num_retries: 0\nmodel_list:\n"
         + model("claude", "chat") + model("claude-tools", "tools") + model("claude-json", "json")
         + model("claude-think", "think") + model("claude-529", "e529") + model("claude-429", "e429")
         + model("claude-401", "e401") + model("claude-400", "e400") + model("claude-truncated", "truncated")
         + model("claude-badjson", "badjson") + model("claude-html200", "html200") + model("claude-html502", "html502")
-        + model("claude-lateerror", "lateerror")).replace("URL", upstream.url()));
-    client = OpenAIOkHttpClient.builder().baseUrl(gateway.url() + "/v1").apiKey(TestGateway.MASTER_KEY).maxRetries(0).build();
+        + model("claude-lateerror", "lateerror")).replace("URL", url);
+  }
 
+  private static String model(String name, String path) {
+    return "  - model_name: " + name + "\n    litellm_params:\n      model: anthropic/claude-sonnet-4-5\n"
+        + "      api_base: URL/" + path + "\n      api_key: sk-ant-test\n";
+  }
+
+  /** Each test answers on its own path, so tests do not share handlers. */
+  private static void answers(FakeUpstream upstream) {
     ObjectNode cached = message("end_turn", 10, 4, text("Hello there"));
     ((ObjectNode) cached.get("usage")).put("cache_read_input_tokens", 5).put("cache_creation_input_tokens", 3);
     upstream.onPost("/chat/v1/messages", FakeAnthropic.answer(cached));
@@ -87,25 +88,9 @@ class AnthropicProviderTest {
         + "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n"));
   }
 
-  private static String model(String name, String path) {
-    return "  - model_name: " + name + "\n    litellm_params:\n      model: anthropic/claude-sonnet-4-5\n"
-        + "      api_base: URL/" + path + "\n      api_key: sk-ant-test\n";
-  }
-
-  @AfterAll
-  static void stop() {
-    client.close();
-    gateway.close();
-    upstream.close();
-  }
-
-  private static JsonNode lastUpstreamBody() throws Exception {
-    return FakeAnthropic.JSON.readTree(upstream.last().bodyString());
-  }
-
   @Test
   void chatBecomesAMessagesCallAndTheAnswerAChatCompletion() throws Exception {
-    ChatCompletion reply = client.chat().completions().create(ChatCompletionCreateParams.builder()
+    ChatCompletion reply = gw.openAiSdk().chat().completions().create(ChatCompletionCreateParams.builder()
         .model("claude").addSystemMessage("Be brief.").addUserMessage("Hi").addUserMessage("Anyone there?")
         .stop("END").temperature(0.2).maxCompletionTokens(300).user("user-7").build());
 
@@ -115,13 +100,13 @@ class AnthropicProviderTest {
     assertThat(reply.usage().get().completionTokens()).isEqualTo(4);
     assertThat(reply.usage().get().promptTokensDetails().get().cachedTokens()).hasValue(5L);
 
-    FakeUpstream.Recorded sent = upstream.last();
+    FakeUpstream.Recorded sent = gw.upstream.last();
     assertThat(sent.path()).isEqualTo("/chat/v1/messages");
     assertThat(sent.headers().get("x-api-key")).isEqualTo("sk-ant-test");
     assertThat(sent.headers().get("anthropic-version")).isEqualTo("2023-06-01");
     assertThat(sent.headers().get("authorization")).isNull();
     assertThat(sent.bodyString()).doesNotContain(TestGateway.MASTER_KEY);
-    JsonNode body = lastUpstreamBody();
+    JsonNode body = gw.upstream.last().json();
     assertThat(body.path("model").asText()).isEqualTo("claude-sonnet-4-5");
     assertThat(body.path("system").get(0).path("text").asText()).isEqualTo("Be brief.");
     assertThat(body.path("messages")).hasSize(1); // the two user turns merged into one
@@ -134,16 +119,16 @@ class AnthropicProviderTest {
 
   @Test
   void maxTokensGetsADefaultBecauseAnthropicRequiresIt() throws Exception {
-    HttpResponse<String> r = gateway.post("/v1/chat/completions", "{\"model\":\"claude\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    HttpResponse<String> r = gw.gateway.post("/v1/chat/completions", "{\"model\":\"claude\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(lastUpstreamBody().path("max_tokens").asInt()).isEqualTo(AnthropicRequest.DEFAULT_MAX_TOKENS);
+    assertThat(gw.upstream.last().json().path("max_tokens").asInt()).isEqualTo(AnthropicRequest.DEFAULT_MAX_TOKENS);
   }
 
   @Test
   void streamIsRechunkedIntoOpenAiDeltasWithUsageAtTheEnd() {
     ChatCompletionAccumulator acc = ChatCompletionAccumulator.create();
     long chunks;
-    try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+    try (StreamResponse<ChatCompletionChunk> stream = gw.openAiSdk().chat().completions().createStreaming(ChatCompletionCreateParams.builder()
         .model("claude").addUserMessage("Hi").streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
       chunks = stream.stream().peek(acc::accumulate).count();
     }
@@ -163,9 +148,9 @@ class AnthropicProviderTest {
     ChatCompletionCreateParams first = ChatCompletionCreateParams.builder().model("claude-tools")
         .addUserMessage("Weather in Paris and Rome?").addFunctionTool(weather)
         .toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).parallelToolCalls(false).build();
-    ChatCompletion reply = client.chat().completions().create(first);
+    ChatCompletion reply = gw.openAiSdk().chat().completions().create(first);
 
-    JsonNode sent = lastUpstreamBody();
+    JsonNode sent = gw.upstream.last().json();
     assertThat(sent.path("tools").get(0).path("name").asText()).isEqualTo("weather");
     assertThat(sent.path("tools").get(0).path("input_schema").path("properties").has("city")).isTrue();
     assertThat(sent.path("tool_choice").path("type").asText()).isEqualTo("any");
@@ -178,14 +163,14 @@ class AnthropicProviderTest {
     assertThat(calls).extracting(ChatCompletionMessageFunctionToolCall::id).containsExactly("toolu_1", "toolu_2");
     assertThat(FakeAnthropic.JSON.readTree(calls.get(1).function().arguments())).isEqualTo(FakeAnthropic.JSON.readTree("{\"city\":\"Rome\",\"unit\":\"C\"}"));
 
-    ChatCompletion second = client.chat().completions().create(first.toBuilder()
+    ChatCompletion second = gw.openAiSdk().chat().completions().create(first.toBuilder()
         .addMessage(message)
         .addMessage(ChatCompletionToolMessageParam.builder().toolCallId("toolu_1").content("18C sunny").build())
         .addMessage(ChatCompletionToolMessageParam.builder().toolCallId("toolu_2").content("24C sunny").build())
         .addUserMessage("Summarise.").build());
     // the fake refuses tool results that do not follow their tool_use, and roles that do not alternate
     assertThat(second.choices().get(0).message().content()).hasValue("Sunny in both.");
-    JsonNode history = lastUpstreamBody().path("messages");
+    JsonNode history = gw.upstream.last().json().path("messages");
     assertThat(history).hasSize(3);
     assertThat(history.get(1).path("content").get(1).path("type").asText()).isEqualTo("tool_use");
     assertThat(history.get(1).path("content").get(1).path("input").path("city").asText()).isEqualTo("Paris");
@@ -198,7 +183,7 @@ class AnthropicProviderTest {
   @Test
   void streamedToolCallsKeepTheirIndices() throws Exception {
     ChatCompletionAccumulator acc = ChatCompletionAccumulator.create();
-    try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+    try (StreamResponse<ChatCompletionChunk> stream = gw.openAiSdk().chat().completions().createStreaming(ChatCompletionCreateParams.builder()
         .model("claude-tools").addUserMessage("Weather?").build())) {
       stream.stream().forEach(acc::accumulate);
     }
@@ -213,7 +198,7 @@ class AnthropicProviderTest {
 
   @Test
   void imagesFromDataUrlsAndUrlsBecomeImageBlocks() throws Exception {
-    client.chat().completions().create(ChatCompletionCreateParams.builder().model("claude")
+    gw.openAiSdk().chat().completions().create(ChatCompletionCreateParams.builder().model("claude")
         .addUserMessageOfArrayOfContentParts(List.of(
             ChatCompletionContentPart.ofText(ChatCompletionContentPartText.builder().text("Compare").build()),
             ChatCompletionContentPart.ofImageUrl(ChatCompletionContentPartImage.builder().imageUrl(
@@ -221,7 +206,7 @@ class AnthropicProviderTest {
             ChatCompletionContentPart.ofImageUrl(ChatCompletionContentPartImage.builder().imageUrl(
                 ChatCompletionContentPartImage.ImageUrl.builder().url("https://example.com/cat.jpg").build()).build())))
         .build());
-    JsonNode content = lastUpstreamBody().path("messages").get(0).path("content");
+    JsonNode content = gw.upstream.last().json().path("messages").get(0).path("content");
     assertThat(content.get(1).path("source").path("type").asText()).isEqualTo("base64");
     assertThat(content.get(1).path("source").path("media_type").asText()).isEqualTo("image/png");
     assertThat(content.get(1).path("source").path("data").asText()).isEqualTo("iVBORw0KGgo=");
@@ -230,32 +215,32 @@ class AnthropicProviderTest {
 
   @Test
   void jsonModeIsAForcedToolWhoseInputBecomesTheContent() throws Exception {
-    ChatCompletion reply = client.chat().completions().create(ChatCompletionCreateParams.builder().model("claude-json")
+    ChatCompletion reply = gw.openAiSdk().chat().completions().create(ChatCompletionCreateParams.builder().model("claude-json")
         .addUserMessage("The answer as JSON").responseFormat(ResponseFormatJsonObject.builder().build()).build());
     assertThat(reply.choices().get(0).message().content()).hasValue("{\"answer\":42}");
     assertThat(reply.choices().get(0).message().toolCalls()).isEmpty();
     assertThat(reply.choices().get(0).finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
-    JsonNode sent = lastUpstreamBody();
+    JsonNode sent = gw.upstream.last().json();
     assertThat(sent.path("tool_choice").path("name").asText()).isEqualTo(AnthropicWire.JSON_TOOL);
 
-    HttpResponse<String> streamed = gateway.post("/v1/chat/completions", "{\"model\":\"claude-json\",\"stream\":true,"
+    HttpResponse<String> streamed = gw.gateway.post("/v1/chat/completions", "{\"model\":\"claude-json\",\"stream\":true,"
         + "\"response_format\":{\"type\":\"json_object\"},\"messages\":[{\"role\":\"user\",\"content\":\"JSON\"}]}");
     assertThat(streamed.body()).contains("\"content\":\"{\\\"answ").contains("er\\\":42}").doesNotContain("tool_calls").contains("\"finish_reason\":\"stop\"");
   }
 
   @Test
   void thinkingBecomesReasoningContentAndReasoningEffortAThinkingBudget() throws Exception {
-    HttpResponse<String> r = gateway.post("/v1/chat/completions", "{\"model\":\"claude-think\",\"reasoning_effort\":\"low\","
+    HttpResponse<String> r = gw.gateway.post("/v1/chat/completions", "{\"model\":\"claude-think\",\"reasoning_effort\":\"low\","
         + "\"max_tokens\":500,\"messages\":[{\"role\":\"user\",\"content\":\"6*7?\"}]}");
     JsonNode body = FakeAnthropic.JSON.readTree(r.body());
     assertThat(body.at("/choices/0/message/reasoning_content").asText()).isEqualTo("Let me think.");
     assertThat(body.at("/choices/0/message/content").asText()).isEqualTo("42");
-    JsonNode sent = lastUpstreamBody();
+    JsonNode sent = gw.upstream.last().json();
     assertThat(sent.path("thinking").path("type").asText()).isEqualTo("enabled");
     assertThat(sent.path("thinking").path("budget_tokens").asInt()).isEqualTo(1024);
     assertThat(sent.path("max_tokens").asInt()).isGreaterThan(1024);
 
-    HttpResponse<String> streamed = gateway.post("/v1/chat/completions", "{\"model\":\"claude-think\",\"stream\":true,"
+    HttpResponse<String> streamed = gw.gateway.post("/v1/chat/completions", "{\"model\":\"claude-think\",\"stream\":true,"
         + "\"messages\":[{\"role\":\"user\",\"content\":\"6*7?\"}]}");
     assertThat(streamed.body()).contains("\"reasoning_content\":\"Let me\"").contains("\"content\":\"4\"").endsWith("data: [DONE]\n\n")
         .contains("\"thinking_blocks\":[{\"type\":\"thinking\",\"thinking\":\"Let me think.\",\"signature\":\"sig-13\"}]");
@@ -263,51 +248,51 @@ class AnthropicProviderTest {
 
   @Test
   void anthropicErrorsBecomeOpenAiErrorsWithTheRightStatus() {
-    assertThatThrownBy(() -> client.chat().completions().create(ChatCompletionCreateParams.builder().model("claude-529").addUserMessage("x").build()))
+    assertThatThrownBy(() -> gw.openAiSdk().chat().completions().create(ChatCompletionCreateParams.builder().model("claude-529").addUserMessage("x").build()))
         .isInstanceOfSatisfying(InternalServerException.class, e -> {
           assertThat(e.statusCode()).isEqualTo(503);
           assertThat(e.getMessage()).contains("Overloaded");
         });
-    assertThatThrownBy(() -> client.chat().completions().create(ChatCompletionCreateParams.builder().model("claude-429").addUserMessage("x").build()))
+    assertThatThrownBy(() -> gw.openAiSdk().chat().completions().create(ChatCompletionCreateParams.builder().model("claude-429").addUserMessage("x").build()))
         .isInstanceOf(RateLimitException.class);
-    assertThatThrownBy(() -> client.chat().completions().create(ChatCompletionCreateParams.builder().model("claude-401").addUserMessage("x").build()))
+    assertThatThrownBy(() -> gw.openAiSdk().chat().completions().create(ChatCompletionCreateParams.builder().model("claude-401").addUserMessage("x").build()))
         .isInstanceOf(UnauthorizedException.class);
-    assertThatThrownBy(() -> client.chat().completions().create(ChatCompletionCreateParams.builder().model("claude-400").addUserMessage("x").build()))
+    assertThatThrownBy(() -> gw.openAiSdk().chat().completions().create(ChatCompletionCreateParams.builder().model("claude-400").addUserMessage("x").build()))
         .isInstanceOfSatisfying(BadRequestException.class, e -> assertThat(e.getMessage()).contains("text content blocks must be non-empty"));
   }
 
   @Test
   void parametersAnthropicDoesNotTakeAreRefusedByNameOrDropped() throws Exception {
-    HttpResponse<String> refused = gateway.post("/v1/chat/completions", "{\"model\":\"claude\",\"seed\":7,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    HttpResponse<String> refused = gw.gateway.post("/v1/chat/completions", "{\"model\":\"claude\",\"seed\":7,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     assertThat(refused.statusCode()).isEqualTo(400);
     assertThat(FakeAnthropic.JSON.readTree(refused.body()).at("/error/param").asText()).isEqualTo("seed");
 
-    HttpResponse<String> dropped = gateway.post("/v1/chat/completions", "{\"model\":\"claude\",\"seed\":7,\"drop_params\":true,"
+    HttpResponse<String> dropped = gw.gateway.post("/v1/chat/completions", "{\"model\":\"claude\",\"seed\":7,\"drop_params\":true,"
         + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     assertThat(dropped.statusCode()).isEqualTo(200);
-    assertThat(lastUpstreamBody().has("seed")).isFalse();
+    assertThat(gw.upstream.last().json().has("seed")).isFalse();
   }
 
   @Test
   void brokenUpstreamsGiveCleanErrorsNeverAHang() throws Exception {
     // truncated: the stream started, so it ends with an SSE error event
-    HttpResponse<String> truncated = gateway.post("/v1/chat/completions", stream("claude-truncated"));
+    HttpResponse<String> truncated = gw.gateway.post("/v1/chat/completions", stream("claude-truncated"));
     assertThat(truncated.statusCode()).isEqualTo(200);
     assertThat(truncated.body()).contains("\"content\":\"Hello\"").contains("truncated").contains("\"error\"");
     // an event that is not JSON before anything was sent: a plain 502
-    assertClean(gateway.post("/v1/chat/completions", stream("claude-badjson")), 502, "not JSON");
+    assertClean(gw.gateway.post("/v1/chat/completions", stream("claude-badjson")), 502, "not JSON");
     // 200 with an HTML page, streaming and not
-    assertClean(gateway.post("/v1/chat/completions", stream("claude-html200")), 502, "message_stop");
-    assertClean(gateway.post("/v1/chat/completions", "{\"model\":\"claude-html200\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"),
+    assertClean(gw.gateway.post("/v1/chat/completions", stream("claude-html200")), 502, "message_stop");
+    assertClean(gw.gateway.post("/v1/chat/completions", "{\"model\":\"claude-html200\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"),
         502, "captive portal");
     // an HTML error page from a proxy in front of Anthropic
-    assertClean(gateway.post("/v1/chat/completions", stream("claude-html502")), 502, "502 Bad Gateway");
+    assertClean(gw.gateway.post("/v1/chat/completions", stream("claude-html502")), 502, "502 Bad Gateway");
     // an error event after the first chunk
-    HttpResponse<String> late = gateway.post("/v1/chat/completions", stream("claude-lateerror"));
+    HttpResponse<String> late = gw.gateway.post("/v1/chat/completions", stream("claude-lateerror"));
     assertThat(late.body()).contains("\"content\":\"Hello\"").contains("Overloaded").doesNotContain("[DONE]");
 
     assertThatThrownBy(() -> {
-      try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+      try (StreamResponse<ChatCompletionChunk> s = gw.openAiSdk().chat().completions().createStreaming(ChatCompletionCreateParams.builder()
           .model("claude-badjson").addUserMessage("x").build())) {
         s.stream().count();
       }

@@ -3,8 +3,6 @@ package dev.tollgate.provider.azure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.RateLimitException;
 import com.openai.models.chat.completions.ChatCompletion;
@@ -13,24 +11,49 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import dev.tollgate.testing.FakeUpstream;
+import dev.tollgate.testing.GatewayOnFakeUpstream;
 import dev.tollgate.testing.ScriptedOpenAi;
 import dev.tollgate.testing.StreamedChat;
-import dev.tollgate.testing.TestGateway;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The official OpenAI SDK through the gateway to a fake Azure OpenAI resource. */
 class AzureOpenAiProviderTest {
-  static FakeUpstream upstream;
-  static TestGateway gateway;
-  static OpenAIClient client;
+  @RegisterExtension
+  static final GatewayOnFakeUpstream gw = new GatewayOnFakeUpstream(AzureOpenAiProviderTest::deployments, url -> """
+      litellm_settings:
+        num_retries: 0
+      model_list:
+        - model_name: gpt-4o
+          litellm_params:
+            model: azure/prod-gpt4o
+            api_base: URL
+            api_key: azure-key-1
+            api_version: "2024-06-01"
+          model_info:
+            base_model: azure/gpt-4o
+        - model_name: current
+          litellm_params:
+            model: azure/current-gpt4o
+            api_base: URL
+            api_key: azure-key-1
+        - model_name: entra
+          litellm_params:
+            model: azure/entra-gpt
+            api_base: URL
+            azure_ad_token: eyJ-entra-token
+        - model_name: throttled
+          litellm_params:
+            model: azure/throttled
+        - model_name: embed
+          litellm_params:
+            model: azure/embed-small
+      """.replace("URL", url),
+      url -> Map.of("AZURE_API_KEY", "azure-env-key", "AZURE_API_BASE", url, "AZURE_API_VERSION", "2025-01-01-preview"));
 
-  @BeforeAll
-  static void start() {
-    upstream = FakeUpstream.start();
+  private static void deployments(FakeUpstream upstream) {
     // like Azure before api-version 2024-09-01-preview: stream_options is refused
     upstream.onPost("/openai/deployments/prod-gpt4o/chat/completions", ScriptedOpenAi.refusingStreamOptions(
         "{\"error\":{\"code\":null,\"message\":\"Unrecognized request argument supplied: stream_options\","
@@ -44,53 +67,15 @@ class AzureOpenAiProviderTest {
     upstream.onPost("/openai/deployments/embed-small/embeddings", rc -> rc.response().putHeader("content-type", "application/json")
         .end("{\"object\":\"list\",\"data\":[{\"object\":\"embedding\",\"index\":0,\"embedding\":[0.1,0.2]}],"
             + "\"model\":\"text-embedding-3-small\",\"usage\":{\"prompt_tokens\":2,\"total_tokens\":2}}"));
-    gateway = TestGateway.start(("""
-        litellm_settings:
-          num_retries: 0
-        model_list:
-          - model_name: gpt-4o
-            litellm_params:
-              model: azure/prod-gpt4o
-              api_base: URL
-              api_key: azure-key-1
-              api_version: "2024-06-01"
-            model_info:
-              base_model: azure/gpt-4o
-          - model_name: current
-            litellm_params:
-              model: azure/current-gpt4o
-              api_base: URL
-              api_key: azure-key-1
-          - model_name: entra
-            litellm_params:
-              model: azure/entra-gpt
-              api_base: URL
-              azure_ad_token: eyJ-entra-token
-          - model_name: throttled
-            litellm_params:
-              model: azure/throttled
-          - model_name: embed
-            litellm_params:
-              model: azure/embed-small
-        """).replace("URL", upstream.url()),
-        Map.of("AZURE_API_KEY", "azure-env-key", "AZURE_API_BASE", upstream.url(), "AZURE_API_VERSION", "2025-01-01-preview"));
-    client = OpenAIOkHttpClient.builder().baseUrl(gateway.url() + "/v1").apiKey(TestGateway.MASTER_KEY).maxRetries(0).build();
-  }
-
-  @AfterAll
-  static void stop() {
-    client.close();
-    gateway.close();
-    upstream.close();
   }
 
   @Test
   void chatGoesToTheDeploymentPathWithApiVersionAndApiKey() {
-    ChatCompletion reply = client.chat().completions().create(ChatCompletionCreateParams.builder()
+    ChatCompletion reply = gw.openAiSdk().chat().completions().create(ChatCompletionCreateParams.builder()
         .model("gpt-4o").addUserMessage("Hi").build());
     assertThat(reply.choices().get(0).message().content()).hasValue("Hello from Azure");
 
-    FakeUpstream.Recorded sent = upstream.last();
+    FakeUpstream.Recorded sent = gw.upstream.last();
     assertThat(sent.path()).isEqualTo("/openai/deployments/prod-gpt4o/chat/completions");
     assertThat(sent.query()).isEqualTo("api-version=2024-06-01");
     assertThat(sent.headers().get("api-key")).isEqualTo("azure-key-1");
@@ -100,21 +85,21 @@ class AzureOpenAiProviderTest {
   @Test
   void streamsRelayChunkByChunk() {
     String text;
-    try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+    try (StreamResponse<ChatCompletionChunk> stream = gw.openAiSdk().chat().completions().createStreaming(ChatCompletionCreateParams.builder()
         .model("gpt-4o").addUserMessage("Hi").build())) {
       text = stream.stream().flatMap(c -> c.choices().stream()).map(c -> c.delta().content().orElse("")).collect(Collectors.joining());
     }
     assertThat(text).isEqualTo("Hello from Azure");
-    assertThat(upstream.last().query()).isEqualTo("api-version=2024-06-01");
+    assertThat(gw.upstream.last().query()).isEqualTo("api-version=2024-06-01");
   }
 
   @Test
   void anApiVersionBeforeStreamOptionsStillStreamsAndGetsAnEstimatedUsageChunk() {
-    StreamedChat read = StreamedChat.read(client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+    StreamedChat read = StreamedChat.read(gw.openAiSdk().chat().completions().createStreaming(ChatCompletionCreateParams.builder()
         .model("gpt-4o").addUserMessage("Hi there, how are you today?")
         .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build()));
     assertThat(read.text()).isEqualTo("Hello from Azure");
-    assertThat(upstream.last().body().toString()).doesNotContain("stream_options");
+    assertThat(gw.upstream.last().body().toString()).doesNotContain("stream_options");
     var usage = read.lastUsage().orElseThrow();
     assertThat(usage.completionTokens()).isEqualTo(4); // "Hello from Azure": 16 characters, about 4 a token
     assertThat(usage.promptTokens()).isPositive();
@@ -123,12 +108,12 @@ class AzureOpenAiProviderTest {
 
   @Test
   void aCurrentApiVersionIsAskedForTheUsageChunk() {
-    try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+    try (StreamResponse<ChatCompletionChunk> stream = gw.openAiSdk().chat().completions().createStreaming(ChatCompletionCreateParams.builder()
         .model("current").addUserMessage("Hi").build())) {
       assertThat(stream.stream().count()).isPositive();
     }
-    assertThat(upstream.last().query()).isEqualTo("api-version=2025-01-01-preview");
-    assertThat(upstream.last().body().toString()).contains("\"stream_options\":{\"include_usage\":true}");
+    assertThat(gw.upstream.last().query()).isEqualTo("api-version=2025-01-01-preview");
+    assertThat(gw.upstream.last().body().toString()).contains("\"stream_options\":{\"include_usage\":true}");
   }
 
   @Test
@@ -142,17 +127,17 @@ class AzureOpenAiProviderTest {
 
   @Test
   void anEntraIdTokenIsSentAsBearerInsteadOfTheKey() {
-    client.chat().completions().create(ChatCompletionCreateParams.builder().model("entra").addUserMessage("Hi").build());
-    FakeUpstream.Recorded sent = upstream.last();
+    gw.openAiSdk().chat().completions().create(ChatCompletionCreateParams.builder().model("entra").addUserMessage("Hi").build());
+    FakeUpstream.Recorded sent = gw.upstream.last();
     assertThat(sent.headers().get("authorization")).isEqualTo("Bearer eyJ-entra-token");
     assertThat(sent.headers().get("api-key")).isNull();
   }
 
   @Test
   void keyBaseAndVersionComeFromTheAzureEnvironmentVariables() {
-    var reply = client.embeddings().create(EmbeddingCreateParams.builder().model("embed").input("hello").build());
+    var reply = gw.openAiSdk().embeddings().create(EmbeddingCreateParams.builder().model("embed").input("hello").build());
     assertThat(reply.data().get(0).embedding()).containsExactly(0.1f, 0.2f);
-    FakeUpstream.Recorded sent = upstream.last();
+    FakeUpstream.Recorded sent = gw.upstream.last();
     assertThat(sent.path()).isEqualTo("/openai/deployments/embed-small/embeddings");
     assertThat(sent.query()).isEqualTo("api-version=2025-01-01-preview");
     assertThat(sent.headers().get("api-key")).isEqualTo("azure-env-key");
@@ -160,7 +145,7 @@ class AzureOpenAiProviderTest {
 
   @Test
   void azureThrottlingIsA429WithItsRetryAfter() {
-    assertThatThrownBy(() -> client.chat().completions().create(ChatCompletionCreateParams.builder()
+    assertThatThrownBy(() -> gw.openAiSdk().chat().completions().create(ChatCompletionCreateParams.builder()
         .model("throttled").addUserMessage("Hi").build()))
         .isInstanceOfSatisfying(RateLimitException.class, e -> {
           assertThat(e.getMessage()).contains("Azure OpenAI error").contains("exceeded the rate limit");
