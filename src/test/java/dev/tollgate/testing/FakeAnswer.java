@@ -1,5 +1,7 @@
 package dev.tollgate.testing;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -27,6 +29,20 @@ public record FakeAnswer(String text, List<Call> toolCalls) {
           new Call("call_tokyo", "get_weather", "{\"city\":\"Tokyo\"}")));
     }
     return new FakeAnswer("Hello, " + lastUserText, List.of());
+  }
+
+  /** The answer to {@code role}/{@code content} messages with text contents, as Cohere's v2 chat and Ollama's /api/chat take them. */
+  public static FakeAnswer forMessages(JsonNode messages, boolean toolsOffered) {
+    String lastUser = "";
+    List<String> results = new ArrayList<>();
+    for (JsonNode m : messages) {
+      switch (m.path("role").asText()) {
+        case "user" -> lastUser = m.path("content").asText();
+        case "tool" -> results.add(m.path("content").asText());
+        default -> { }
+      }
+    }
+    return decide(lastUser, toolsOffered, results);
   }
 
   /** The text in three stream pieces that concatenate back to it. */

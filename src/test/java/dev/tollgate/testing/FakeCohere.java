@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Cohere's v2 API as documented: /v2/chat (JSON, or typed SSE events) and /v2/embed. */
@@ -39,16 +38,7 @@ public final class FakeCohere {
     if (FakeAnswer.servedHtml(res, failure)) {
       return;
     }
-    String lastUser = "";
-    List<String> results = new ArrayList<>();
-    for (JsonNode m : req.path("messages")) {
-      if (m.path("role").asText().equals("user")) {
-        lastUser = m.path("content").asText();
-      } else if (m.path("role").asText().equals("tool")) {
-        results.add(m.path("content").asText());
-      }
-    }
-    FakeAnswer a = FakeAnswer.decide(lastUser, req.path("tools").size() > 0, results);
+    FakeAnswer a = FakeAnswer.forMessages(req.path("messages"), req.path("tools").size() > 0);
     String finish = a.hasToolCalls() ? "TOOL_CALL" : "COMPLETE";
     ObjectNode usage = JSON.createObjectNode();
     usage.putObject("billed_units").put("input_tokens", FakeAnswer.PROMPT_TOKENS).put("output_tokens", FakeAnswer.COMPLETION_TOKENS);

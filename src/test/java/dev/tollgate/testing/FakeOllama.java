@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Ollama's REST API as documented: /api/chat, /api/generate (NDJSON streams, streaming by default) and /api/embed. */
@@ -40,7 +39,8 @@ public final class FakeOllama {
     if (FakeAnswer.servedHtml(res, failure)) {
       return;
     }
-    FakeAnswer a = chat ? chatAnswer(req) : FakeAnswer.decide(req.path("prompt").asText(), false, List.of());
+    FakeAnswer a = chat ? FakeAnswer.forMessages(req.path("messages"), req.path("tools").size() > 0)
+        : FakeAnswer.decide(req.path("prompt").asText(), false, List.of());
     boolean stream = req.path("stream").asBoolean(true);
     if (!stream) {
       res.putHeader("content-type", "application/json").end(line(a, chat, a.text(), true).toString());
@@ -60,19 +60,6 @@ public final class FakeOllama {
       res.write(line(a, chat, pieces.get(i), false) + "\n");
     }
     res.end(line(a, chat, "", true) + "\n");
-  }
-
-  private static FakeAnswer chatAnswer(JsonNode req) {
-    String lastUser = "";
-    List<String> results = new ArrayList<>();
-    for (JsonNode m : req.path("messages")) {
-      switch (m.path("role").asText()) {
-        case "user" -> lastUser = m.path("content").asText();
-        case "tool" -> results.add(m.path("content").asText());
-        default -> { }
-      }
-    }
-    return FakeAnswer.decide(lastUser, req.path("tools").size() > 0, results);
   }
 
   private static ObjectNode line(FakeAnswer a, boolean chat, String text, boolean done) {
