@@ -139,6 +139,16 @@ public final class UpstreamHttp {
     return h;
   }
 
+  /** {@link #jsonHeaders} with the deployment's key, when it has one, as the bearer token (over one in {@code extra_headers}). */
+  public static MultiMap jsonHeadersWithBearerKey(UpstreamCall call) {
+    MultiMap h = jsonHeaders(call);
+    String key = call.deployment().apiKey();
+    if (key != null) {
+      h.set("authorization", "Bearer " + key);
+    }
+    return h;
+  }
+
   private static UpstreamException connectionError(String provider, String url, Throwable cause) {
     if (cause instanceof UpstreamException ue) {
       return ue;

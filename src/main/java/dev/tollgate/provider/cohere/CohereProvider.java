@@ -18,7 +18,6 @@ import dev.tollgate.provider.UpstreamException;
 import dev.tollgate.provider.UpstreamHttp;
 import dev.tollgate.provider.WireFormat;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,11 +68,7 @@ public final class CohereProvider implements Provider, WireFormat {
       return Future.failedFuture(e);
     }
     body.put("model", d.upstreamModel());
-    MultiMap headers = UpstreamHttp.jsonHeaders(call);
-    if (d.apiKey() != null) {
-      headers.set("authorization", "Bearer " + d.apiKey());
-    }
-    return UpstreamHttp.exchange(ctx, call, d.apiBase() + path, headers, Json.buffer(body), this);
+    return UpstreamHttp.exchange(ctx, call, d.apiBase() + path, UpstreamHttp.jsonHeadersWithBearerKey(call), Json.buffer(body), this);
   }
 
   /** Cohere v2 messages are close to OpenAI's; the sampling parameters have other names. */

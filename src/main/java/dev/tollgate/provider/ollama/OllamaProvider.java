@@ -92,11 +92,8 @@ public final class OllamaProvider implements Provider, WireFormat {
       return Future.failedFuture(e);
     }
     body.put("model", d.upstreamModel());
-    MultiMap headers = UpstreamHttp.jsonHeaders(call);
+    MultiMap headers = UpstreamHttp.jsonHeadersWithBearerKey(call);
     headers.set("accept", call.stream() ? "application/x-ndjson" : "application/json");
-    if (d.apiKey() != null) {
-      headers.set("authorization", "Bearer " + d.apiKey());
-    }
     return UpstreamHttp.exchange(ctx, call, d.apiBase() + path, headers, Json.buffer(body), this);
   }
 
