@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.json.Json;
+import dev.tollgate.testing.CalendarMinute;
 import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.TestDatabase;
 import dev.tollgate.testing.TestDatabase.Backend;
@@ -188,6 +189,7 @@ class KeysTest {
   void rateLimitsAnswer429WithRetryAfterAndRemainingHeaders(Backend backend) {
     try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
       String key = generate(gw, "{\"rpm_limit\":2}");
+      CalendarMinute.awaitRoomFor(5);
       HttpResponse<String> first = gw.post("/v1/chat/completions", CHAT, key);
       assertThat(first.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("1");
       assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).isEqualTo(200);

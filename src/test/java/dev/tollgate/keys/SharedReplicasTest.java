@@ -4,6 +4,7 @@ import static dev.tollgate.keys.KeysTest.CHAT;
 import static dev.tollgate.keys.KeysTest.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tollgate.testing.CalendarMinute;
 import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.TestDatabase;
 import dev.tollgate.testing.TestDatabase.Backend;
@@ -81,6 +82,7 @@ class SharedReplicasTest {
 
         // one rate limit across both replicas
         String limited = KeysTest.generate(b, "{\"rpm_limit\":3}");
+        CalendarMinute.awaitRoomFor(10);
         deadline = System.currentTimeMillis() + 5_000;
         while (a.get("/v1/models", limited).statusCode() != 200 && System.currentTimeMillis() < deadline) {
           Thread.sleep(20);

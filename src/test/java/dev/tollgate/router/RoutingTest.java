@@ -3,6 +3,7 @@ package dev.tollgate.router;
 import static dev.tollgate.router.FakeAnswers.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tollgate.testing.CalendarMinute;
 import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.TestGateway;
 import java.net.URI;
@@ -251,6 +252,7 @@ class RoutingTest {
     gateway = TestGateway.start("model_list:\n" + deployment("g", "a", "      rpm: 2\n")
         + deployment("s", "slow", "      max_parallel_requests: 1\n")
         + "router_settings:\n  num_retries: 0\n  optional_pre_call_checks: [\"enforce_model_rate_limits\"]\n");
+    CalendarMinute.awaitRoomFor(5);
 
     assertThat(gateway.post("/v1/chat/completions", chat("x").replace("MODEL", "g")).headers()
         .firstValue("x-ratelimit-remaining-requests")).hasValue("1");

@@ -3,6 +3,7 @@ package dev.tollgate.router;
 import static dev.tollgate.router.FakeAnswers.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tollgate.testing.CalendarMinute;
 import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.RedisServer;
 import dev.tollgate.testing.TestGateway;
@@ -57,17 +58,6 @@ class SharedRouterIT {
     Thread.sleep(3 * RouterState.REFRESH_MS);
   }
 
-  /**
-   * Usage limits count per calendar minute, as LiteLLM's do: a test of them starts early enough
-   * in a minute that its few seconds cannot cross into the next one (which resets the count).
-   */
-  private static void awaitRoomInThisMinute() throws InterruptedException {
-    long intoMinute = System.currentTimeMillis() % 60_000;
-    if (intoMinute > 50_000) {
-      Thread.sleep(60_000 - intoMinute + 100);
-    }
-  }
-
   @Test
   void aDeploymentCooledDownByOneGatewayIsSkippedByTheOther() throws Exception {
     upstream.onPost("/a/v1/chat/completions", rc -> FakeAnswers.fail(rc, 429, null));
@@ -91,7 +81,7 @@ class SharedRouterIT {
     startBoth("model_list:\n" + deployment("a", "      rpm: 4\n")
         + "router_settings:\n  routing_strategy: usage-based-routing-v2\n  num_retries: 0\n");
 
-    awaitRoomInThisMinute();
+    CalendarMinute.awaitRoomFor(10);
     for (TestGateway g : new TestGateway[] {one, two, one, two}) {
       assertThat(g.post("/v1/chat/completions", chat("x").replace("MODEL", "g")).statusCode()).isEqualTo(200);
     }
