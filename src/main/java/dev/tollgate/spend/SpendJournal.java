@@ -95,7 +95,8 @@ final class SpendJournal implements AutoCloseable {
     }
   }
 
-  private static List<SpendRow> read(Path f) throws IOException {
+  /** The rows of a segment file (a line cut short by a kill is skipped: it was never acknowledged). */
+  static List<SpendRow> read(Path f) throws IOException {
     List<SpendRow> rows = new ArrayList<>();
     for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
       if (line.isBlank()) {

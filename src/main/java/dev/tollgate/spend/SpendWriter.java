@@ -14,8 +14,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -34,22 +38,42 @@ import org.slf4j.LoggerFactory;
  *       ({@code waitForDisk}: one fsync covers every row appended before it);</li>
  *   <li>every {@code proxy_batch_write_at} seconds, or as soon as {@value #FLUSH_ROWS} rows are
  *       waiting (so that a busy gateway keeps a bounded number of rows in memory), the rows are
- *       written to the database in one transaction (idempotent per request id) and the journal
+ *       written to the database (idempotent per request id) and the journal
  *       segments they came from are deleted.</li>
  * </ol>
- * While the database is down, rows stay in memory and in the journal and are written when it is back.
+ * While the database is down, rows stay in the journal and are written when it is back. Memory
+ * holds at most {@value #MAX_ROWS_IN_MEMORY} of them: beyond that a journaled row is left in its
+ * segment file, read back once the segment is closed and the database takes it. The backlog goes
+ * to the database in transactions of about {@value #ROWS_PER_TRANSACTION} rows (whole segments).
  */
 public final class SpendWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SpendWriter.class);
-  private static final long SEGMENT_AGE_MILLIS = 1_000;
+  static final long SEGMENT_AGE_MILLIS = 1_000;
   static final long SYNC_EVERY_MILLIS = 100;
   static final int FLUSH_ROWS = 2048;
+  static final int MAX_ROWS_IN_MEMORY = 10_000;
+  static final int ROWS_PER_TRANSACTION = 5_000;
 
   /** A response waiting until the journal is on disk up to {@code length}. */
   private record Waiter(long length, Promise<Void> durable, Context context) {}
 
-  /** What goes to the database thread, in journal order: a row, or "segment closed" after its rows. */
-  private record Item(SpendRow row, boolean live, Path closedSegment) {}
+  /**
+   * What goes to the database thread, in journal order: this process's rows (in memory, or only in
+   * the segment file while memory holds too many), each segment's end after its rows, and the
+   * segments left by a gateway that is gone.
+   */
+  private sealed interface Item {}
+
+  /** {@code journaled}: the row is in its segment's file too (false when the journal refused it). */
+  private record Row(SpendRow row, boolean journaled) implements Item {}
+
+  /** A row that is only in its segment's file: read back with the whole segment. */
+  private enum RowOnDisk implements Item { INSTANCE }
+
+  private record SegmentEnd(Path file) implements Item {}
+
+  /** A segment of a gateway that is gone: replayed, not spent by this process. */
+  private record Orphan(Path file, int rows) implements Item {}
 
   private final SpendJournal journal; // appends and segment changes under journalLock
   private final Object journalLock = new Object();
@@ -61,7 +85,10 @@ public final class SpendWriter implements AutoCloseable {
   private final ThreadLocal<Turn> turns = new ThreadLocal<>();
   /** An event loop's journal buffer, reused from turn to turn instead of regrown from 1 KB each time. */
   private final ThreadLocal<Lines> spareLines = new ThreadLocal<>();
-  private final List<Item> unwritten = new ArrayList<>();
+  /** Rows handed over as {@link Row}s and not yet written: bounds what a database outage keeps in memory. */
+  private final AtomicInteger rowsInMemory = new AtomicInteger();
+  private final ArrayDeque<Item> unwritten = new ArrayDeque<>(); // under this
+  private int unwrittenRows; // under this
   private final Thread syncThread;
   private final Thread databaseThread;
   private final long batchMillis;
@@ -94,10 +121,7 @@ public final class SpendWriter implements AutoCloseable {
     this.batchMillis = Math.max(10, batchInterval.toMillis());
     int replayed = 0;
     for (SpendJournal.Orphan o : journal.orphans()) {
-      for (SpendRow r : o.rows()) {
-        toDatabase.add(new Item(r, false, null));
-      }
-      toDatabase.add(new Item(null, false, o.file()));
+      toDatabase.add(new Orphan(o.file(), o.rows().size()));
       replayed += o.rows().size();
     }
     if (replayed > 0) {
@@ -208,8 +232,12 @@ public final class SpendWriter implements AutoCloseable {
           log.error("spend journal could not be written ({}); spend is kept in memory only", e.getMessage());
         }
       }
+      boolean keep = length < 0 || rowsInMemory.get() < MAX_ROWS_IN_MEMORY; // what the journal refused stays in memory
+      if (keep) {
+        rowsInMemory.addAndGet(rows.size());
+      }
       for (SpendRow row : rows) {
-        toDatabase.add(new Item(row, true, null));
+        toDatabase.add(keep ? new Row(row, length >= 0) : RowOnDisk.INSTANCE);
       }
     }
     rowsWaiting.addAndGet(rows.size());
@@ -228,13 +256,22 @@ public final class SpendWriter implements AutoCloseable {
     return p.future();
   }
 
-  /** Rows not yet in the database (journaled or waiting), for readiness and tests. */
+  /** Rows not yet in the database. */
   public int backlog() {
-    return toDatabase.size() + unwrittenSize();
+    return toDatabase.size() + unwrittenRows();
   }
 
-  private synchronized int unwrittenSize() {
-    return unwritten.size();
+  private synchronized int unwrittenRows() {
+    return unwrittenRows;
+  }
+
+  private synchronized boolean hasUnwritten() {
+    return !unwritten.isEmpty();
+  }
+
+  /** Rows held in memory until the database takes them: about {@value #MAX_ROWS_IN_MEMORY} at most (one more turn's). */
+  int rowsInMemory() {
+    return rowsInMemory.get();
   }
 
   public long millisSinceLastWrite() {
@@ -263,7 +300,7 @@ public final class SpendWriter implements AutoCloseable {
       current = journal.current();
       if (journal.hasOpenSegment() && System.currentTimeMillis() - segmentOpened >= SEGMENT_AGE_MILLIS) {
         detached = journal.detach();
-        toDatabase.add(new Item(null, true, detached.path()));
+        toDatabase.add(new SegmentEnd(detached.path()));
       }
     }
     try {
@@ -308,49 +345,129 @@ public final class SpendWriter implements AutoCloseable {
     }
   }
 
-  /** Writes everything handed over so far; on failure keeps it for the next round. Returns whether all was written. */
+  /**
+   * Writes everything handed over so far (but the rows of a segment still open that are only in its
+   * file); on failure keeps it for the next round. Returns whether the database took every batch.
+   */
   synchronized boolean writeOnce() {
     Item item;
     while ((item = toDatabase.poll()) != null) {
       unwritten.add(item);
-      if (item.row() != null && item.live()) {
+      if (item instanceof Orphan o) {
+        unwrittenRows += o.rows();
+      } else if (!(item instanceof SegmentEnd)) { // a row, in memory or on disk
+        unwrittenRows++;
         rowsWaiting.decrementAndGet();
       }
     }
-    if (unwritten.isEmpty()) {
-      return true;
-    }
+    int written;
+    do {
+      written = writeFirstTransaction();
+    } while (written > 0);
+    return written == 0;
+  }
+
+  /**
+   * Writes the oldest whole segments (and the rows of the open one when they are all in memory)
+   * up to about {@value #ROWS_PER_TRANSACTION} rows in one transaction, then deletes those
+   * segments. Returns how many items it took off the queue, or -1 when the database refused.
+   */
+  private int writeFirstTransaction() {
     List<SpendRow> rows = new ArrayList<>();
-    List<SpendRow> live = new ArrayList<>();
+    Set<SpendRow> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    List<Path> segments = new ArrayList<>();
+    List<Row> segmentRows = new ArrayList<>();
+    boolean segmentOnDisk = false;
+    int items = 0;
+    int taken = 0;
     for (Item i : unwritten) {
-      if (i.row() != null) {
-        rows.add(i.row());
-        if (i.live()) {
-          live.add(i.row());
+      if (rows.size() >= ROWS_PER_TRANSACTION) {
+        break;
+      }
+      items++;
+      switch (i) {
+        case Row r -> segmentRows.add(r);
+        case RowOnDisk d -> segmentOnDisk = true;
+        case SegmentEnd end -> {
+          List<SpendRow> segment = new ArrayList<>();
+          if (segmentOnDisk) {
+            List<SpendRow> read = readBack(end.file());
+            if (read == null) {
+              return -1;
+            }
+            segment.addAll(read); // the journaled rows; those the journal refused are only in memory
+            segmentRows.stream().filter(r -> !r.journaled()).forEach(r -> segment.add(r.row()));
+          } else {
+            segmentRows.forEach(r -> segment.add(r.row()));
+          }
+          rows.addAll(segment);
+          live.addAll(segment);
+          segments.add(end.file());
+          segmentRows.clear();
+          segmentOnDisk = false;
+          taken = items;
+        }
+        case Orphan o -> {
+          List<SpendRow> read = readBack(o.file());
+          if (read == null) {
+            return -1;
+          }
+          rows.addAll(read);
+          segments.add(o.file());
+          taken = items;
         }
       }
+    }
+    if (!segmentOnDisk && !segmentRows.isEmpty()) { // the open segment's rows so far, all in memory
+      segmentRows.forEach(r -> rows.add(r.row()));
+      segmentRows.forEach(r -> live.add(r.row()));
+      taken = items;
+    }
+    if (taken == 0) {
+      return 0;
     }
     synchronized (databaseMonitor) {
+      List<SpendRow> fresh;
       try {
-        store.write(rows);
+        fresh = store.write(rows);
       } catch (Exception e) {
         log.debug("spend batch of {} row(s) not written yet: {}", rows.size(), e.getMessage());
-        return false;
+        return -1;
       }
       lastSuccessfulWrite = System.currentTimeMillis();
-      onLiveRowsWritten.accept(live);
+      // a segment read back can hold rows already written from memory before it closed: counted once
+      onLiveRowsWritten.accept(fresh.stream().filter(live::contains).toList());
     }
-    for (Item i : unwritten) {
-      if (i.closedSegment() != null) {
-        try {
-          Files.deleteIfExists(i.closedSegment());
-        } catch (IOException e) {
-          log.warn("spend journal segment {} could not be deleted: {} (it is replayed harmlessly)", i.closedSegment(), e.getMessage());
+    for (int n = 0; n < taken; n++) {
+      switch (unwritten.removeFirst()) {
+        case Row r -> {
+          unwrittenRows--;
+          rowsInMemory.decrementAndGet();
         }
+        case RowOnDisk d -> unwrittenRows--;
+        case Orphan o -> unwrittenRows -= o.rows();
+        case SegmentEnd end -> { }
       }
     }
-    unwritten.clear();
-    return true;
+    segments.forEach(SpendWriter::deleteWritten);
+    return taken;
+  }
+
+  private static List<SpendRow> readBack(Path segment) {
+    try {
+      return SpendJournal.read(segment);
+    } catch (IOException e) {
+      log.error("spend journal segment {} could not be read back ({}); it stays for the next start", segment, e.getMessage());
+      return null;
+    }
+  }
+
+  private static void deleteWritten(Path segment) {
+    try {
+      Files.deleteIfExists(segment);
+    } catch (IOException e) {
+      log.warn("spend journal segment {} could not be deleted: {} (it is replayed harmlessly)", segment, e.getMessage());
+    }
   }
 
   /** Stops after writing what is left; what the database does not take stays in the journal for the next start. */
@@ -367,9 +484,9 @@ public final class SpendWriter implements AutoCloseable {
       synchronized (journalLock) {
         last = journal.rotate();
       }
-      if (!toDatabase.isEmpty() || unwrittenSize() > 0) {
+      if (!toDatabase.isEmpty() || hasUnwritten()) {
         if (last != null) {
-          toDatabase.add(new Item(null, true, last));
+          toDatabase.add(new SegmentEnd(last));
         }
         written = writeOnce();
       } else {

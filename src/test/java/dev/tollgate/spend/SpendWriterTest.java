@@ -7,11 +7,14 @@ import dev.tollgate.config.Environment;
 import dev.tollgate.store.Database;
 import dev.tollgate.store.SpendRow;
 import dev.tollgate.store.SpendStore;
+import dev.tollgate.testing.TcpProxy;
 import dev.tollgate.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -114,6 +117,60 @@ class SpendWriterTest {
       assertThat(t.scalar("SELECT COUNT(*) FROM tg_spend_log")).isEqualTo(2);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void whileTheDatabaseIsDownMemoryHoldsABoundedBacklogAndEveryRowArrivesOnceWhenItIsBack() throws Exception {
+    try (TestDatabase t = TestDatabase.create(TestDatabase.Backend.POSTGRES); TcpProxy proxy = TcpProxy.start("127.0.0.1", 5432)) {
+      Map<String, String> env = new HashMap<>(t.env());
+      env.put("DATABASE_URL", t.databaseUrl().replace(":5432/", ":" + proxy.port() + "/"));
+      try (Database db = Database.open(ConfigLoader.fromYaml("{}", "test", new Environment(env)))) {
+        db.migrate();
+        Path journal = t.dir().resolve("journal");
+        AtomicInteger liveWritten = new AtomicInteger();
+        SpendWriter w = new SpendWriter(journal, new SpendStore(db), Duration.ofMillis(100), false, new Object(),
+            rows -> liveWritten.addAndGet(rows.size()));
+        int total = 3 * SpendWriter.MAX_ROWS_IN_MEMORY;
+        try {
+          // written from memory while their segment is still open: read back later with the rest of it
+          int before = 100;
+          for (int i = 0; i < before; i++) {
+            w.record(row(i, 0.001));
+          }
+          long deadline = System.currentTimeMillis() + 10_000;
+          while (t.scalar("SELECT COUNT(*) FROM tg_spend_log") < before && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+          }
+          proxy.cut();
+          for (int i = before; i < total; i++) {
+            w.record(row(i, 0.001));
+            if (i % 1000 == 999) {
+              Thread.sleep(60); // a second of traffic spans several journal segments
+            }
+          }
+          deadline = System.currentTimeMillis() + 20_000;
+          while (w.backlog() < total - before && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+          }
+          Thread.sleep(2 * SpendWriter.SEGMENT_AGE_MILLIS); // every segment closed, the writer retried
+          assertThat(w.backlog()).isEqualTo(total - before);
+          assertThat(w.rowsInMemory()).as("rows held in memory while the database is down")
+              .isLessThanOrEqualTo(SpendWriter.MAX_ROWS_IN_MEMORY);
+
+          proxy.restore();
+          deadline = System.currentTimeMillis() + 60_000;
+          while (w.backlog() > 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+          }
+        } finally {
+          w.close();
+        }
+        assertThat(t.scalar("SELECT COUNT(*) FROM tg_spend_log")).isEqualTo(total);
+        assertThat(t.scalar("SELECT COUNT(DISTINCT request_id) FROM tg_spend_log")).isEqualTo(total);
+        assertThat(liveWritten.get()).as("every row's spend moved from pending to the database once").isEqualTo(total);
+        assertThat(journalText(journal)).as("written segments are deleted").isEmpty();
+      }
     }
   }
 }
