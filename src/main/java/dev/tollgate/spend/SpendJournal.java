@@ -45,10 +45,10 @@ final class SpendJournal implements AutoCloseable {
     lock = lockChannel.lock();
   }
 
-  /** A segment of a process that is gone, with what it holds. */
-  record Orphan(Path file, List<SpendRow> rows) {}
+  /** A segment of a process that is gone, with how many lines (rows) it holds; read when it is written. */
+  record Orphan(Path file, int rows) {}
 
-  /** Segments left by processes that are no longer running (their lock is free); read, not yet deleted. */
+  /** Segments left by processes that are no longer running (their lock is free); not yet deleted. */
   List<Orphan> orphans() throws IOException {
     List<Orphan> out = new ArrayList<>();
     List<Path> files;
@@ -64,7 +64,7 @@ final class SpendJournal implements AutoCloseable {
       if (alive(other)) {
         continue;
       }
-      out.add(new Orphan(f, read(f)));
+      out.add(new Orphan(f, lines(f)));
     }
     // lock files of owners that are gone: their segments are in 'out' now
     for (Path f : files) {
@@ -92,6 +92,12 @@ final class SpendJournal implements AutoCloseable {
       return true; // held by another gateway in this JVM
     } catch (IOException e) {
       return true; // cannot tell: leave it alone
+    }
+  }
+
+  private static int lines(Path f) throws IOException {
+    try (Stream<String> lines = Files.lines(f, StandardCharsets.UTF_8)) {
+      return (int) lines.filter(line -> !line.isBlank()).count();
     }
   }
 

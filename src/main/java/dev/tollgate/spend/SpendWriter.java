@@ -121,8 +121,8 @@ public final class SpendWriter implements AutoCloseable {
     this.batchMillis = Math.max(10, batchInterval.toMillis());
     int replayed = 0;
     for (SpendJournal.Orphan o : journal.orphans()) {
-      toDatabase.add(new Orphan(o.file(), o.rows().size()));
-      replayed += o.rows().size();
+      toDatabase.add(new Orphan(o.file(), o.rows()));
+      replayed += o.rows();
     }
     if (replayed > 0) {
       log.info("spend journal: replaying {} row(s) left by a gateway that did not stop cleanly", replayed);
