@@ -82,43 +82,58 @@ public final class SpendStore {
     return new String[][] {{Entity.KEY, r.apiKey()}, {Entity.USER, r.userId()}, {Entity.TEAM, r.teamId()}, {Entity.CUSTOMER, r.endUser()}};
   }
 
+  /**
+   * Rows bound and sent per JDBC batch. Between batches the writer yields the CPU: a batch of
+   * thousands of rows is milliseconds of CPU, and on a core shared with the event loops the
+   * scheduler would otherwise let it run through requests that are waiting.
+   */
+  private static final int ROWS_PER_STATEMENT_BATCH = 128;
+
   private static List<SpendRow> insertLogs(Connection c, List<SpendRow> rows) throws SQLException {
     List<SpendRow> fresh = new ArrayList<>(rows.size());
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO tg_spend_log (" + LOG_COLUMNS
         + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (request_id) DO NOTHING")) {
-      for (SpendRow r : rows) {
-        int i = 1;
-        ps.setString(i++, r.requestId());
-        ps.setString(i++, r.callType());
-        ps.setString(i++, r.apiKey());
-        ps.setDouble(i++, r.spend());
-        ps.setLong(i++, r.promptTokens());
-        ps.setLong(i++, r.completionTokens());
-        ps.setLong(i++, r.totalTokens());
-        ps.setLong(i++, r.startTime());
-        ps.setLong(i++, r.endTime());
-        ps.setString(i++, r.model());
-        ps.setString(i++, r.modelId());
-        ps.setString(i++, r.modelGroup());
-        ps.setString(i++, r.provider());
-        ps.setString(i++, r.apiBase());
-        ps.setString(i++, r.userId());
-        ps.setString(i++, r.teamId());
-        ps.setString(i++, r.endUser());
-        ps.setString(i++, r.status());
-        ps.setBoolean(i++, r.cacheHit());
-        ps.setString(i, r.metadata());
-        ps.addBatch();
-      }
-      int[] counts = ps.executeBatch();
-      for (int i = 0; i < rows.size(); i++) {
-        // SUCCESS_NO_INFO (-2) only comes from drivers that cannot tell; both of ours can
-        if (counts[i] != 0) {
-          fresh.add(rows.get(i));
+      for (int from = 0; from < rows.size(); from += ROWS_PER_STATEMENT_BATCH) {
+        List<SpendRow> batch = rows.subList(from, Math.min(rows.size(), from + ROWS_PER_STATEMENT_BATCH));
+        for (SpendRow r : batch) {
+          bind(ps, r);
+          ps.addBatch();
         }
+        int[] counts = ps.executeBatch();
+        for (int i = 0; i < batch.size(); i++) {
+          // SUCCESS_NO_INFO (-2) only comes from drivers that cannot tell; both of ours can
+          if (counts[i] != 0) {
+            fresh.add(batch.get(i));
+          }
+        }
+        Thread.yield();
       }
     }
     return fresh;
+  }
+
+  private static void bind(PreparedStatement ps, SpendRow r) throws SQLException {
+    int i = 1;
+    ps.setString(i++, r.requestId());
+    ps.setString(i++, r.callType());
+    ps.setString(i++, r.apiKey());
+    ps.setDouble(i++, r.spend());
+    ps.setLong(i++, r.promptTokens());
+    ps.setLong(i++, r.completionTokens());
+    ps.setLong(i++, r.totalTokens());
+    ps.setLong(i++, r.startTime());
+    ps.setLong(i++, r.endTime());
+    ps.setString(i++, r.model());
+    ps.setString(i++, r.modelId());
+    ps.setString(i++, r.modelGroup());
+    ps.setString(i++, r.provider());
+    ps.setString(i++, r.apiBase());
+    ps.setString(i++, r.userId());
+    ps.setString(i++, r.teamId());
+    ps.setString(i++, r.endUser());
+    ps.setString(i++, r.status());
+    ps.setBoolean(i++, r.cacheHit());
+    ps.setString(i, r.metadata());
   }
 
   /** Filters of {@code /spend/logs}; null means no filter. */
