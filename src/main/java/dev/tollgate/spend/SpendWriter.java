@@ -12,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -453,9 +454,14 @@ public final class SpendWriter implements AutoCloseable {
     return taken;
   }
 
+  /** A segment's rows; null when it cannot be read now (tried again next round). */
   private static List<SpendRow> readBack(Path segment) {
     try {
       return SpendJournal.read(segment);
+    } catch (NoSuchFileException e) {
+      // deleted by hand: nothing left to write, and waiting for it would hold up every row after it
+      log.error("spend journal segment {} is gone: the spend it held cannot be written", segment);
+      return List.of();
     } catch (IOException e) {
       log.error("spend journal segment {} could not be read back ({}); it stays for the next start", segment, e.getMessage());
       return null;
