@@ -65,8 +65,8 @@ public final class SpendWriter implements AutoCloseable {
    */
   private sealed interface Item {}
 
-  /** {@code journaled}: the row is in its segment's file too (false when the journal refused it). */
-  private record Row(SpendRow row, boolean journaled) implements Item {}
+  /** A row held in memory (and in its segment's file, unless the journal refused it). */
+  private record Row(SpendRow row) implements Item {}
 
   /** A row that is only in its segment's file: read back with the whole segment. */
   private enum RowOnDisk implements Item { INSTANCE }
@@ -238,7 +238,7 @@ public final class SpendWriter implements AutoCloseable {
         rowsInMemory.addAndGet(rows.size());
       }
       for (SpendRow row : rows) {
-        toDatabase.add(keep ? new Row(row, length >= 0) : RowOnDisk.INSTANCE);
+        toDatabase.add(keep ? new Row(row) : RowOnDisk.INSTANCE);
       }
     }
     rowsWaiting.addAndGet(rows.size());
@@ -396,11 +396,11 @@ public final class SpendWriter implements AutoCloseable {
             if (read == null) {
               return -1;
             }
-            segment.addAll(read); // the journaled rows; those the journal refused are only in memory
-            segmentRows.stream().filter(r -> !r.journaled()).forEach(r -> segment.add(r.row()));
-          } else {
-            segmentRows.forEach(r -> segment.add(r.row()));
+            segment.addAll(read);
           }
+          // also when read back: the rows the journal refused are only here, and a row in both
+          // goes in once (the insert is idempotent per request id, and only fresh rows are counted)
+          segmentRows.forEach(r -> segment.add(r.row()));
           rows.addAll(segment);
           live.addAll(segment);
           segments.add(end.file());
@@ -459,8 +459,8 @@ public final class SpendWriter implements AutoCloseable {
     try {
       return SpendJournal.read(segment);
     } catch (NoSuchFileException e) {
-      // deleted by hand: nothing left to write, and waiting for it would hold up every row after it
-      log.error("spend journal segment {} is gone: the spend it held cannot be written", segment);
+      // deleted by hand: waiting for it would hold up every row after it
+      log.error("spend journal segment {} is gone: the spend it held only there cannot be written", segment);
       return List.of();
     } catch (IOException e) {
       log.error("spend journal segment {} could not be read back ({}); it stays for the next start", segment, e.getMessage());

@@ -173,4 +173,47 @@ class SpendWriterTest {
       }
     }
   }
+
+  @Test
+  void aJournalSegmentDeletedByHandCostsOnlyTheRowsThatWereNowhereElseAndHoldsUpNothing() throws Exception {
+    try (TestDatabase t = TestDatabase.create(TestDatabase.Backend.POSTGRES); TcpProxy proxy = TcpProxy.start("127.0.0.1", 5432)) {
+      Map<String, String> env = new HashMap<>(t.env());
+      env.put("DATABASE_URL", t.databaseUrl().replace(":5432/", ":" + proxy.port() + "/"));
+      try (Database db = Database.open(ConfigLoader.fromYaml("{}", "test", new Environment(env)))) {
+        db.migrate();
+        Path journal = t.dir().resolve("journal");
+        SpendWriter w = new SpendWriter(journal, new SpendStore(db), Duration.ofMillis(100), false, new Object(), rows -> { });
+        int total = 2 * SpendWriter.MAX_ROWS_IN_MEMORY;
+        try {
+          proxy.cut();
+          for (int i = 0; i < total; i++) {
+            w.record(row(i, 0.001));
+          }
+          Thread.sleep(2 * SpendWriter.SEGMENT_AGE_MILLIS); // the segment closed, its end handed over
+          List<Path> segments;
+          try (Stream<Path> files = Files.list(journal)) {
+            segments = files.filter(f -> f.toString().endsWith(".jsonl")).toList();
+          }
+          assertThat(segments).isNotEmpty();
+          for (Path f : segments) {
+            Files.delete(f);
+          }
+          // a write that read the segment before it went fails first (connections time out after 3 s)
+          Thread.sleep(4_000);
+          assertThat(t.scalar("SELECT COUNT(*) FROM tg_spend_log")).isZero();
+          proxy.restore();
+          long deadline = System.currentTimeMillis() + 30_000;
+          while (w.backlog() > 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+          }
+          assertThat(w.backlog()).as("nothing held up behind the missing segment").isZero();
+        } finally {
+          w.close();
+        }
+        // the rows still in memory were written; only those kept in the deleted file alone are lost
+        assertThat(t.scalar("SELECT COUNT(*) FROM tg_spend_log")).isEqualTo(SpendWriter.MAX_ROWS_IN_MEMORY);
+        assertThat(t.scalar("SELECT COUNT(*) FROM tg_spend_log WHERE request_id = 'req-0'")).isEqualTo(1);
+      }
+    }
+  }
 }
