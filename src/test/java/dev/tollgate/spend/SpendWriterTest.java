@@ -33,6 +33,15 @@ class SpendWriterTest {
     return db;
   }
 
+  /** PostgreSQL through a proxy that a test can cut and restore. */
+  private static Database openThrough(TcpProxy proxy, TestDatabase t) {
+    Map<String, String> env = new HashMap<>(t.env());
+    env.put("DATABASE_URL", t.databaseUrl().replace(":5432/", ":" + proxy.port() + "/"));
+    Database db = Database.open(ConfigLoader.fromYaml("{}", "test", new Environment(env)));
+    db.migrate();
+    return db;
+  }
+
   private static String journalText(Path dir) throws Exception {
     StringBuilder all = new StringBuilder();
     try (Stream<Path> files = Files.list(dir)) {
@@ -123,10 +132,7 @@ class SpendWriterTest {
   @Test
   void whileTheDatabaseIsDownMemoryHoldsABoundedBacklogAndEveryRowArrivesOnceWhenItIsBack() throws Exception {
     try (TestDatabase t = TestDatabase.create(TestDatabase.Backend.POSTGRES); TcpProxy proxy = TcpProxy.start("127.0.0.1", 5432)) {
-      Map<String, String> env = new HashMap<>(t.env());
-      env.put("DATABASE_URL", t.databaseUrl().replace(":5432/", ":" + proxy.port() + "/"));
-      try (Database db = Database.open(ConfigLoader.fromYaml("{}", "test", new Environment(env)))) {
-        db.migrate();
+      try (Database db = openThrough(proxy, t)) {
         Path journal = t.dir().resolve("journal");
         AtomicInteger liveWritten = new AtomicInteger();
         SpendWriter w = new SpendWriter(journal, new SpendStore(db), Duration.ofMillis(100), false, new Object(),
@@ -177,10 +183,7 @@ class SpendWriterTest {
   @Test
   void aJournalSegmentDeletedByHandCostsOnlyTheRowsThatWereNowhereElseAndHoldsUpNothing() throws Exception {
     try (TestDatabase t = TestDatabase.create(TestDatabase.Backend.POSTGRES); TcpProxy proxy = TcpProxy.start("127.0.0.1", 5432)) {
-      Map<String, String> env = new HashMap<>(t.env());
-      env.put("DATABASE_URL", t.databaseUrl().replace(":5432/", ":" + proxy.port() + "/"));
-      try (Database db = Database.open(ConfigLoader.fromYaml("{}", "test", new Environment(env)))) {
-        db.migrate();
+      try (Database db = openThrough(proxy, t)) {
         Path journal = t.dir().resolve("journal");
         SpendWriter w = new SpendWriter(journal, new SpendStore(db), Duration.ofMillis(100), false, new Object(), rows -> { });
         int total = 2 * SpendWriter.MAX_ROWS_IN_MEMORY;
