@@ -63,7 +63,11 @@ final class SseRelay implements ChunkStream.Listener {
   }
 
   static Buffer frame(Buffer json) {
-    return Buffer.buffer(json.length() + EVENT_FRAMING).appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT);
+    return appendEvent(Buffer.buffer(json.length() + EVENT_FRAMING), json);
+  }
+
+  private static Buffer appendEvent(Buffer to, Buffer json) {
+    return to.appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT);
   }
 
   @Override
@@ -91,7 +95,7 @@ final class SseRelay implements ChunkStream.Listener {
         pendingCapacity = Math.max(MORE_EVENTS_CAPACITY, 2 * (pending.length() + size));
         pending = Buffer.buffer(pendingCapacity).appendBuffer(pending);
       }
-      pending.appendBytes(DATA).appendBuffer(json).appendBytes(END_OF_EVENT);
+      appendEvent(pending, json);
     }
     if (context == null) {
       flush();
