@@ -89,7 +89,6 @@ public final class SpendWriter implements AutoCloseable {
   /** Rows handed over as {@link Row}s and not yet written: bounds what a database outage keeps in memory. */
   private final AtomicInteger rowsInMemory = new AtomicInteger();
   private final ArrayDeque<Item> unwritten = new ArrayDeque<>(); // under this
-  private int unwrittenRows; // under this
   private final Thread syncThread;
   private final Thread databaseThread;
   private final long batchMillis;
@@ -263,7 +262,16 @@ public final class SpendWriter implements AutoCloseable {
   }
 
   private synchronized int unwrittenRows() {
-    return unwrittenRows;
+    int rows = 0;
+    for (Item i : unwritten) {
+      rows += switch (i) {
+        case Orphan o -> o.rows();
+        case SegmentEnd end -> 0;
+        case Row r -> 1;
+        case RowOnDisk d -> 1;
+      };
+    }
+    return rows;
   }
 
   private synchronized boolean hasUnwritten() {
@@ -354,10 +362,7 @@ public final class SpendWriter implements AutoCloseable {
     Item item;
     while ((item = toDatabase.poll()) != null) {
       unwritten.add(item);
-      if (item instanceof Orphan o) {
-        unwrittenRows += o.rows();
-      } else if (!(item instanceof SegmentEnd)) { // a row, in memory or on disk
-        unwrittenRows++;
+      if (item instanceof Row || item instanceof RowOnDisk) {
         rowsWaiting.decrementAndGet();
       }
     }
@@ -440,14 +445,8 @@ public final class SpendWriter implements AutoCloseable {
       onLiveRowsWritten.accept(fresh.stream().filter(live::contains).toList());
     }
     for (int n = 0; n < taken; n++) {
-      switch (unwritten.removeFirst()) {
-        case Row r -> {
-          unwrittenRows--;
-          rowsInMemory.decrementAndGet();
-        }
-        case RowOnDisk d -> unwrittenRows--;
-        case Orphan o -> unwrittenRows -= o.rows();
-        case SegmentEnd end -> { }
+      if (unwritten.removeFirst() instanceof Row) {
+        rowsInMemory.decrementAndGet();
       }
     }
     segments.forEach(SpendWriter::deleteWritten);
