@@ -182,7 +182,7 @@ public final class Gateway {
     // are still open, instead of being cut without one when the drain closes them
     long millis = drain.toMillis();
     vertx.setTimer(Math.max(1, millis - Math.min(1_000, millis / 4)), id -> {
-      int ended = LiveStreams.endAll(vertx, UpstreamException.of(503,
+      int ended = LiveStreams.endAll(vertx, UpstreamException.gatewayStopping(
           "Tollgate is shutting down and this stream was still running at the end of its drain timeout: retry the request"));
       if (ended > 0) {
         log.warn("drain timeout: ended {} stream(s) still running with an error event", ended);
@@ -205,6 +205,7 @@ public final class Gateway {
     } catch (Exception e) {
       log.warn("event loops did not close cleanly: {}", e.toString());
     }
+    LiveStreams.forget(vertx);
   }
 
   private static <T> T await(Future<T> f) {

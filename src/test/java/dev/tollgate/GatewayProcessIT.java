@@ -144,13 +144,13 @@ class GatewayProcessIT {
   }
 
   @Test
-  void aStreamStillRunningAtTheEndOfTheDrainTimeoutEndsWithAnErrorEventNotACut() throws Exception {
+  void aStreamStillRunningAtTheEndOfTheDrainTimeoutEndsWithAnErrorEventNotACut(@TempDir Path journal) throws Exception {
     try (FakeOpenAi upstream = FakeOpenAi.start()) {
       upstream.answer("word ".repeat(200).strip()).chunkDelay(Duration.ofMillis(100)); // 20 s of stream
       Path config = slowModelConfig(upstream);
       int port = TollgateProcess.freePort();
-      try (TollgateProcess p = TollgateProcess.start(env("LITELLM_MASTER_KEY", "sk-it", "TOLLGATE_DRAIN_TIMEOUT", "2"),
-          "--config", config.toString(), "--port", Integer.toString(port))) {
+      try (TollgateProcess p = TollgateProcess.start(env("LITELLM_MASTER_KEY", "sk-it", "TOLLGATE_DRAIN_TIMEOUT", "2",
+          "TOLLGATE_SPEND_JOURNAL_DIR", journal.toString()), "--config", config.toString(), "--port", Integer.toString(port))) {
         p.awaitReady(port, Duration.ofSeconds(30));
         List<String> events = new ArrayList<>();
         long stopAsked;
@@ -170,9 +170,50 @@ class GatewayProcessIT {
         assertThat(FakeOpenAi.parse(last.substring(6)).path("error").path("code").asText()).isEqualTo("503");
         assertThat(p.awaitExit(Duration.ofSeconds(30))).as(p.output()).isZero();
         assertThat(p.output()).contains("ended 1 stream(s) still running");
+        assertNothingLeftIn(journal);
       } finally {
         Files.deleteIfExists(config);
       }
+    }
+  }
+
+  @Test
+  void aStreamWhoseUpstreamAnswersAfterTheDrainCutEndsWithAnErrorNotACut(@TempDir Path journal) throws Exception {
+    try (FakeOpenAi upstream = FakeOpenAi.start()) {
+      // a 4 s drain ends running streams at 3 s; this upstream answers at 3.5 s and would stream for 20 s
+      upstream.answer("word ".repeat(200).strip()).headersDelay(Duration.ofMillis(3_500)).chunkDelay(Duration.ofMillis(100));
+      Path config = slowModelConfig(upstream);
+      int port = TollgateProcess.freePort();
+      try (TollgateProcess p = TollgateProcess.start(env("LITELLM_MASTER_KEY", "sk-it", "TOLLGATE_DRAIN_TIMEOUT", "4",
+          "TOLLGATE_SPEND_JOURNAL_DIR", journal.toString()), "--config", config.toString(), "--port", Integer.toString(port))) {
+        p.awaitReady(port, Duration.ofSeconds(30));
+        var reply = HTTP.sendAsync(slowModelStreamRequest(port), HttpResponse.BodyHandlers.ofString());
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (upstream.requestCount() == 0 && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+        }
+        assertThat(upstream.requestCount()).as("the upstream has the request").isEqualTo(1);
+        p.terminate();
+        String body;
+        try {
+          body = reply.get(30, java.util.concurrent.TimeUnit.SECONDS).body();
+        } catch (java.util.concurrent.ExecutionException e) {
+          throw new AssertionError("no answer: " + e.getCause() + "\n" + p.output(), e);
+        }
+        assertThat(body).as("the client is told why its stream ended").contains("shutting down");
+        assertThat(upstream.requestCount()).as("a stopping gateway does not retry").isEqualTo(1);
+        assertThat(p.awaitExit(Duration.ofSeconds(30))).as(p.output()).isZero();
+        assertNothingLeftIn(journal);
+      } finally {
+        Files.deleteIfExists(config);
+      }
+    }
+  }
+
+  private static void assertNothingLeftIn(Path journal) throws java.io.IOException {
+    try (Stream<Path> left = Files.list(journal)) {
+      assertThat(left.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".jsonl")))
+          .as("the call's spend row is in the database, not left in the journal").isEmpty();
     }
   }
 
@@ -188,12 +229,15 @@ class GatewayProcessIT {
 
   /** The lines of a streamed chat completion from the model named "slow". */
   private static Stream<String> streamFromSlowModel(int port) throws Exception {
-    HttpResponse<Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
-        .header("authorization", "Bearer sk-it").header("content-type", "application/json").timeout(Duration.ofSeconds(30))
-        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"slow\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")).build(),
-        HttpResponse.BodyHandlers.ofLines());
+    HttpResponse<Stream<String>> r = HTTP.send(slowModelStreamRequest(port), HttpResponse.BodyHandlers.ofLines());
     assertThat(r.statusCode()).isEqualTo(200);
     return r.body();
+  }
+
+  private static HttpRequest slowModelStreamRequest(int port) {
+    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+        .header("authorization", "Bearer sk-it").header("content-type", "application/json").timeout(Duration.ofSeconds(30))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"slow\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")).build();
   }
 
   private static boolean refusesConnections(int port, Duration within) throws InterruptedException {

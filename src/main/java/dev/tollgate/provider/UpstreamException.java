@@ -13,18 +13,30 @@ public final class UpstreamException extends RuntimeException {
   private final String param;
   private final String code;
   private final Duration retryAfter;
+  private final boolean gatewayStopping;
 
   public UpstreamException(int status, String type, String message, String param, String code, Duration retryAfter) {
+    this(status, type, message, param, code, retryAfter, false);
+  }
+
+  private UpstreamException(int status, String type, String message, String param, String code, Duration retryAfter,
+      boolean gatewayStopping) {
     super(message, null, false, false);
     this.status = status;
     this.type = type;
     this.param = param;
     this.code = code;
     this.retryAfter = retryAfter;
+    this.gatewayStopping = gatewayStopping;
   }
 
   public static UpstreamException of(int status, String message) {
     return new UpstreamException(status, typeFor(status), message, null, null, null);
+  }
+
+  /** A 503 because this gateway is stopping: not the deployment's fault, and no retry or fallback can help. */
+  public static UpstreamException gatewayStopping(String message) {
+    return new UpstreamException(503, typeFor(503), message, null, null, null, true);
   }
 
   public static UpstreamException timeout(String message) {
@@ -33,6 +45,10 @@ public final class UpstreamException extends RuntimeException {
 
   public static UpstreamException unreachable(String message) {
     return new UpstreamException(502, "api_connection_error", message, null, "upstream_unreachable", null);
+  }
+
+  public boolean gatewayStopping() {
+    return gatewayStopping;
   }
 
   public int status() {

@@ -78,7 +78,8 @@ public final class RoutingInterceptor implements Interceptor {
 
     /** The fallback groups for the original group's failure, per LiteLLM's kinds. */
     private List<String> fallbacksFor(Throwable error) {
-      if (options.disableFallbacks() || !(error instanceof UpstreamException ue) || call.cancellation.isCancelled()) {
+      if (options.disableFallbacks() || !(error instanceof UpstreamException ue) || ue.gatewayStopping()
+          || call.cancellation.isCancelled()) {
         return List.of();
       }
       ErrorKind kind = ErrorKind.of(ue);
@@ -151,7 +152,7 @@ public final class RoutingInterceptor implements Interceptor {
           return Future.succeededFuture(ar.result());
         }
         router.state().finished(slot, 0, -1);
-        if (!(ar.cause() instanceof UpstreamException ue)) {
+        if (!(ar.cause() instanceof UpstreamException ue) || ue.gatewayStopping()) {
           return Future.failedFuture(ar.cause());
         }
         ErrorKind kind = ErrorKind.of(ue);

@@ -11,6 +11,7 @@ import dev.tollgate.router.Router;
 import dev.tollgate.router.RoutingInterceptor;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -141,9 +142,17 @@ public final class GatewayVerticle extends VerticleBase {
     return server.actualPort();
   }
 
-  /** Stops accepting, lets requests and streams in flight finish up to {@code drain}, then closes. */
+  /**
+   * Stops accepting, lets requests and streams in flight finish up to {@code drain}, then closes.
+   * Completes once the event loop has also run what the last calls queued on it (their spend rows
+   * reach the journal at the end of their turn), so that what closes next sees all of it.
+   */
   public Future<Void> drain(Duration drain) {
-    return server.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS);
+    return server.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS).eventually(() -> {
+      Promise<Void> queuedWorkDone = Promise.promise();
+      context.runOnContext(v -> queuedWorkDone.complete());
+      return queuedWorkDone.future();
+    });
   }
 
   @Override
