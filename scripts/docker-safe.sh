@@ -57,7 +57,7 @@ danger=""
 runner=compose
 case "$sub" in
   down)
-    if has --volumes || has_short v; then danger="remove the project's volumes (database, Redis, Prometheus and Grafana data)"; fi
+    if has --volumes || has_short v; then danger="remove the project's volumes (database, Redis, Prometheus and Grafana data, and spend not yet in the database)"; fi
     if has --rmi || printf '%s\n' "${rest[@]}" | grep '^--rmi=' >/dev/null; then danger="${danger:+$danger, and }remove its images"; fi ;;
   rm)
     if has --force --volumes || has_short f || has_short v; then danger="remove containers without asking, and their anonymous volumes"; fi ;;

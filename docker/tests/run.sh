@@ -399,6 +399,32 @@ test_key_survives_restart() {
   info "a key made through /key/generate works after restart and after down/up"
 }
 
+spend_rows() { # spend_rows KEY: the key's rows in the stack's spend log
+  local hash
+  hash=$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)
+  compose exec -T db sh -c "psql -t -A -U \"\$POSTGRES_USER\" -d \"\$POSTGRES_DB\" -c \"SELECT count(*) FROM tg_spend_log WHERE api_key = '$hash'\""
+}
+
+test_spend_survives_new_container() { # spend journaled during an outage reaches PostgreSQL from the spend_journal volume
+  [ -n "$HAS_MIGRATE" ] || skip "jar has no migrate yet"
+  stack_env "$STACK"
+  local key n=0
+  key=$(new_key) || skip "jar has no /key/generate yet"
+  compose stop db >/dev/null 2>&1
+  expect_chat "http://127.0.0.1:$TOLLGATE_PORT" "$key" demo "Hello"
+  # the database is down: a clean stop leaves the row in the journal; then a new container
+  compose rm -sf tollgate >/dev/null 2>&1
+  compose up -d tollgate >/dev/null 2>&1
+  wait_http "http://127.0.0.1:$TOLLGATE_PORT/health/readiness" 150 >/dev/null || { compose logs --tail 30 tollgate; exit 1; }
+  for _ in $(seq 60); do
+    n=$(spend_rows "$key")
+    [ "$n" -gt 0 ] && break
+    sleep 0.5
+  done
+  [ "$n" = 1 ] || fail "the spend row journaled while PostgreSQL was down: $n rows in the database after a new container"
+  info "spend journaled during a database outage was written by the next container"
+}
+
 prom_query() { # prom_query PROMQL: prints the JSON answer
   curl -s -G --max-time 10 "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/query" --data-urlencode "query=$1"
 }
@@ -480,10 +506,8 @@ test_backup_drill() {
     expect_chat "http://127.0.0.1:$TOLLGATE_PORT" "$key" demo "Hello"
     # spend reaches the database in batches (proxy_batch_write_at, 10 s): a backup holds what is
     # written, so wait for this key's row
-    local hash
-    hash=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)
     for _ in $(seq 60); do
-      [ "$(compose exec -T db sh -c "psql -t -A -U \"\$POSTGRES_USER\" -d \"\$POSTGRES_DB\" -c \"SELECT count(*) FROM tg_spend_log WHERE api_key = '$hash'\"")" -gt 0 ] && break
+      [ "$(spend_rows "$key")" -gt 0 ] && break
       sleep 0.5
     done
     spend_before=$(curl -s "http://127.0.0.1:$TOLLGATE_PORT/key/info?key=$key" -H "Authorization: Bearer $MASTER_KEY" | jq -r '.info.spend')
@@ -686,6 +710,7 @@ run_test "compose: Grafana dashboards' PromQL evaluates in the stack's Prometheu
 run_test "compose: Prometheus scrapes the gateway" test_prometheus_scrapes
 run_test "compose: Prometheus scrapes the metrics exporter" test_exporter_scraped
 run_test "compose: a key survives restart and down/up" test_key_survives_restart
+run_test "compose: spend journaled while PostgreSQL is down reaches it from a new container" test_spend_survives_new_container
 run_test "compose: two replicas migrate one empty database" test_two_replicas_migrate
 run_test "docker-safe.sh: dangerous commands refused without confirmation" test_docker_safe_refuses
 run_test "docker-safe.sh: safe commands pass through with their exit code" test_docker_safe_passes_through
