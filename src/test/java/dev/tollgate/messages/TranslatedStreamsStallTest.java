@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.testing.FakeAnthropic;
 import dev.tollgate.testing.FakeUpstream;
+import dev.tollgate.testing.GatewayOnFakeUpstream;
 import dev.tollgate.testing.ScriptedOpenAi;
 import dev.tollgate.testing.TestGateway;
 import java.io.ByteArrayOutputStream;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * 256 concurrent streams through each translated path (Anthropic clients in front of an OpenAI
@@ -38,13 +40,17 @@ class TranslatedStreamsStallTest {
   static final int STREAMS = 256;
   static final String TEXT = "alpha bravo charlie dog echo foxtrot golf hotel india juliet kilo lima mike november oscar";
   static final AtomicInteger firstWordsSeen = new AtomicInteger();
-  static FakeUpstream upstream;
-  static TestGateway gateway;
+  @RegisterExtension
+  static final GatewayOnFakeUpstream gw = new GatewayOnFakeUpstream(TranslatedStreamsStallTest::heldBackAnswers, url -> """
+      model_list:
+        - model_name: gpt
+          litellm_params: {model: openai/gpt-4o, api_base: URL/openai, api_key: k}
+        - model_name: claude
+          litellm_params: {model: anthropic/claude-x, api_base: URL/anthropic, api_key: k}
+      """.replace("URL", url));
   static HttpClient http;
 
-  @BeforeAll
-  static void start() {
-    upstream = FakeUpstream.start();
+  private static void heldBackAnswers(FakeUpstream upstream) {
     // OpenAI chunks: role, "alpha " | held: the other words, finish, usage, [DONE]
     upstream.onPost("/openai/chat/completions", ScriptedOpenAi.answer(TEXT, null, "stop", 5, i -> i < 2 || allSawFirstWords()));
     // Anthropic events: message_start, ping, block start, first half of the first block | held: the rest (24 events in all)
@@ -55,13 +61,10 @@ class TranslatedStreamsStallTest {
     }
     upstream.onPost("/anthropic/v1/messages", FakeAnthropic.answer(req -> FakeAnthropic.message("end_turn", 5, 15, blocks), 5,
         i -> i < 4 || allSawFirstWords()));
-    gateway = TestGateway.start(("""
-        model_list:
-          - model_name: gpt
-            litellm_params: {model: openai/gpt-4o, api_base: URL/openai, api_key: k}
-          - model_name: claude
-            litellm_params: {model: anthropic/claude-x, api_base: URL/anthropic, api_key: k}
-        """).replace("URL", upstream.url()));
+  }
+
+  @BeforeAll
+  static void start() {
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(20)).build();
   }
 
@@ -77,8 +80,6 @@ class TranslatedStreamsStallTest {
   @AfterAll
   static void stop() {
     http.close();
-    gateway.close();
-    upstream.close();
   }
 
   @Test
@@ -116,7 +117,7 @@ class TranslatedStreamsStallTest {
   private static List<String> run(String path, String body) throws Exception {
     List<CompletableFuture<String>> futures = new ArrayList<>();
     for (int i = 0; i < STREAMS; i++) {
-      HttpRequest req = HttpRequest.newBuilder(URI.create(gateway.url() + path)).timeout(Duration.ofSeconds(60))
+      HttpRequest req = HttpRequest.newBuilder(URI.create(gw.gateway.url() + path)).timeout(Duration.ofSeconds(60))
           .header("content-type", "application/json").header("authorization", "Bearer " + TestGateway.MASTER_KEY)
           .POST(HttpRequest.BodyPublishers.ofString(body)).build();
       futures.add(http.sendAsync(req, info -> HttpResponse.BodySubscribers.fromSubscriber(new Collector(), Collector::body))

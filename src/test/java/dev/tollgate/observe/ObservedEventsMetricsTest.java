@@ -6,70 +6,64 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.auth.ApiKeys;
 import dev.tollgate.json.Json;
-import dev.tollgate.testing.FakeUpstream;
-import dev.tollgate.testing.TestGateway;
+import dev.tollgate.testing.GatewayOnFakeUpstream;
 import io.vertx.core.buffer.Buffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The metrics other parts report: cache hits and misses (response cache), cool-downs (router),
  * budget left to a key and its team (budget accounting), after a known sequence of calls.
  */
 class ObservedEventsMetricsTest {
-  static FakeUpstream upstream;
-  static TestGateway gateway;
+  @RegisterExtension
+  static final GatewayOnFakeUpstream gw = new GatewayOnFakeUpstream(
+      upstream -> upstream.onPost("/v1/chat/completions", LlmUpstream::answer)
+          .onPost("/limited/chat/completions", rc -> rc.response().setStatusCode(429)
+              .putHeader("content-type", "application/json").end("{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit\"}}")),
+      url -> """
+          model_list:
+            - model_name: gpt-test
+              litellm_params: {model: openai/gpt-4o-mini, api_base: %1$s/v1, api_key: up}
+            - model_name: balanced
+              litellm_params: {model: openai/gpt-4o-mini, api_base: %1$s/limited, api_key: up, order: 1}
+              model_info: {id: limited-one}
+            - model_name: balanced
+              litellm_params: {model: openai/gpt-4o-mini, api_base: %1$s/v1, api_key: up, order: 2}
+              model_info: {id: healthy-one}
+          litellm_settings:
+            callbacks: ["prometheus"]
+            num_retries: 1
+            cache: true
+            cache_params: {type: local}
+          """.formatted(url));
   static String virtualKey;
   static double budgetCallCost;
   static Scrape scrape;
 
   @BeforeAll
   static void sequence() {
-    upstream = LlmUpstream.start().onPost("/limited/chat/completions", rc -> rc.response().setStatusCode(429)
-        .putHeader("content-type", "application/json").end("{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit\"}}"));
-    gateway = TestGateway.start("""
-        model_list:
-          - model_name: gpt-test
-            litellm_params: {model: openai/gpt-4o-mini, api_base: %1$s/v1, api_key: up}
-          - model_name: balanced
-            litellm_params: {model: openai/gpt-4o-mini, api_base: %1$s/limited, api_key: up, order: 1}
-            model_info: {id: limited-one}
-          - model_name: balanced
-            litellm_params: {model: openai/gpt-4o-mini, api_base: %1$s/v1, api_key: up, order: 2}
-            model_info: {id: healthy-one}
-        litellm_settings:
-          callbacks: ["prometheus"]
-          num_retries: 1
-          cache: true
-          cache_params: {type: local}
-        """.formatted(upstream.url()));
     for (int i = 0; i < 2; i++) {
-      assertThat(gateway.post("/v1/chat/completions", LlmUpstream.chat("cache me", false)).statusCode()).isEqualTo(200);
+      assertThat(gw.gateway.post("/v1/chat/completions", LlmUpstream.chat("cache me", false)).statusCode()).isEqualTo(200);
     }
     // the 429 cools the preferred deployment down; the retry goes to the other one
-    var balanced = gateway.post("/v1/chat/completions", LlmUpstream.chat("hello", false).replace("gpt-test", "balanced"));
+    var balanced = gw.gateway.post("/v1/chat/completions", LlmUpstream.chat("hello", false).replace("gpt-test", "balanced"));
     assertThat(balanced.statusCode()).as(balanced.body()).isEqualTo(200);
 
-    assertThat(gateway.post("/team/new", "{\"team_id\":\"t-obs\",\"team_alias\":\"obs-team\",\"max_budget\":2.0}").statusCode())
+    assertThat(gw.gateway.post("/team/new", "{\"team_id\":\"t-obs\",\"team_alias\":\"obs-team\",\"max_budget\":2.0}").statusCode())
         .isEqualTo(200);
-    var generated = gateway.post("/key/generate", "{\"team_id\":\"t-obs\",\"key_alias\":\"obs-key\",\"max_budget\":1.0}");
+    var generated = gw.gateway.post("/key/generate", "{\"team_id\":\"t-obs\",\"key_alias\":\"obs-key\",\"max_budget\":1.0}");
     assertThat(generated.statusCode()).as(generated.body()).isEqualTo(200);
     JsonNode key = Json.tryParse(Buffer.buffer(generated.body()));
     virtualKey = key.get("key").asText();
-    var priced = gateway.post("/v1/chat/completions", LlmUpstream.chat("spend", false), virtualKey);
+    var priced = gw.gateway.post("/v1/chat/completions", LlmUpstream.chat("spend", false), virtualKey);
     assertThat(priced.statusCode()).as(priced.body()).isEqualTo(200);
     budgetCallCost = Double.parseDouble(priced.headers().firstValue("x-litellm-response-cost").orElseThrow());
 
-    scrape = Scrape.parse(gateway.get("/metrics", null).body());
-  }
-
-  @AfterAll
-  static void stop() {
-    gateway.close();
-    upstream.close();
+    scrape = Scrape.parse(gw.gateway.get("/metrics", null).body());
   }
 
   @Test
@@ -77,7 +71,7 @@ class ObservedEventsMetricsTest {
     Map<String, String> labels = PrometheusMetricsTest.callLabels("model", "gpt-test");
     assertThat(scrape.value("litellm_cache_hits_metric_total", labels)).isEqualTo(1.0);
     assertThat(scrape.value("litellm_cache_misses_metric_total", labels)).isEqualTo(1.0);
-    assertThat(upstream.received().stream().filter(r -> r.bodyString().contains("cache me")).count()).isEqualTo(1);
+    assertThat(gw.upstream.received().stream().filter(r -> r.bodyString().contains("cache me")).count()).isEqualTo(1);
   }
 
   @Test
@@ -85,7 +79,7 @@ class ObservedEventsMetricsTest {
     Map<String, String> labels = new LinkedHashMap<>();
     labels.put("litellm_model_name", "openai/gpt-4o-mini");
     labels.put("model_id", "limited-one");
-    labels.put("api_base", upstream.url() + "/limited");
+    labels.put("api_base", gw.upstream.url() + "/limited");
     labels.put("api_provider", "openai");
     labels.put("exception_status", "429");
     assertThat(scrape.value("litellm_deployment_cooled_down_total", labels)).isEqualTo(1.0);

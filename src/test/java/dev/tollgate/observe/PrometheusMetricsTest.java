@@ -4,21 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.auth.ApiKeys;
 import dev.tollgate.testing.FakeUpstream;
+import dev.tollgate.testing.GatewayOnFakeUpstream;
 import dev.tollgate.testing.TestGateway;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** /metrics after a known sequence of calls: LiteLLM's names, types, labels, buckets and exact values. */
 class PrometheusMetricsTest {
   static final String PROVIDER_KEY = "sk-provider-zz9-plural-z-alpha";
-  static FakeUpstream upstream;
-  static TestGateway gateway;
+  @RegisterExtension
+  static final GatewayOnFakeUpstream gw = new GatewayOnFakeUpstream(
+      upstream -> upstream.onPost("/v1/chat/completions", LlmUpstream::answer), url -> yaml(url, ""));
   static Scrape scrape;
 
   static String yaml(FakeUpstream upstream, String extraLitellmSettings) {
+    return yaml(upstream.url(), extraLitellmSettings);
+  }
+
+  static String yaml(String upstreamUrl, String extraLitellmSettings) {
     return """
         model_list:
           - model_name: gpt-test
@@ -30,28 +36,20 @@ class PrometheusMetricsTest {
           callbacks: ["prometheus"]
           num_retries: 0
         %s
-        """.formatted(upstream.url(), PROVIDER_KEY, extraLitellmSettings);
+        """.formatted(upstreamUrl, PROVIDER_KEY, extraLitellmSettings);
   }
 
   @BeforeAll
   static void sequence() {
-    upstream = LlmUpstream.start();
-    gateway = TestGateway.start(yaml(upstream, ""));
-    assertThat(gateway.post("/v1/chat/completions", LlmUpstream.chat("hello", false)).statusCode()).isEqualTo(200);
-    assertThat(gateway.post("/v1/chat/completions", LlmUpstream.chat("please fail", false)).statusCode()).isEqualTo(500);
-    var streamed = gateway.post("/v1/chat/completions", LlmUpstream.chat("hello", true));
+    assertThat(gw.gateway.post("/v1/chat/completions", LlmUpstream.chat("hello", false)).statusCode()).isEqualTo(200);
+    assertThat(gw.gateway.post("/v1/chat/completions", LlmUpstream.chat("please fail", false)).statusCode()).isEqualTo(500);
+    var streamed = gw.gateway.post("/v1/chat/completions", LlmUpstream.chat("hello", true));
     assertThat(streamed.statusCode()).isEqualTo(200);
     assertThat(streamed.body()).contains("[DONE]");
-    var metrics = gateway.get("/metrics", null);
+    var metrics = gw.gateway.get("/metrics", null);
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.headers().firstValue("content-type").orElse("")).startsWith("text/plain; version=0.0.4");
     scrape = Scrape.parse(metrics.body());
-  }
-
-  @AfterAll
-  static void stop() {
-    gateway.close();
-    upstream.close();
   }
 
   static Map<String, String> callLabels(String... extra) {
@@ -117,7 +115,7 @@ class PrometheusMetricsTest {
     d.put("litellm_model_name", "openai/gpt-4o-mini");
     String id = scrape.series("litellm_deployment_state").get(0).labels().get("model_id");
     d.put("model_id", id);
-    d.put("api_base", upstream.url() + "/v1");
+    d.put("api_base", gw.upstream.url() + "/v1");
     d.put("api_provider", "openai");
     d.put("hashed_api_key", ApiKeys.sha256Hex(TestGateway.MASTER_KEY));
     d.put("api_key_alias", "None");
@@ -131,7 +129,7 @@ class PrometheusMetricsTest {
     assertThat(scrape.value("litellm_deployment_failure_responses_total", f)).isEqualTo(1.0);
     // the last call (streamed) succeeded: healthy again
     assertThat(scrape.value("litellm_deployment_state", Map.of("litellm_model_name", "openai/gpt-4o-mini", "model_id", id,
-        "api_base", upstream.url() + "/v1", "api_provider", "openai"))).isEqualTo(0.0);
+        "api_base", gw.upstream.url() + "/v1", "api_provider", "openai"))).isEqualTo(0.0);
   }
 
   @Test

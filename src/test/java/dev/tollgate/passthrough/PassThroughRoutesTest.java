@@ -8,6 +8,7 @@ import dev.tollgate.provider.EventStreamParser;
 import dev.tollgate.testing.FakeBedrock;
 import dev.tollgate.testing.FakeGemini;
 import dev.tollgate.testing.FakeUpstream;
+import dev.tollgate.testing.GatewayOnFakeUpstream;
 import dev.tollgate.testing.SigV4Verifier;
 import dev.tollgate.testing.TestGateway;
 import io.vertx.core.buffer.Buffer;
@@ -18,19 +19,29 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Native provider requests forwarded with the config's credentials; the client's gateway key never leaves. */
 class PassThroughRoutesTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static FakeUpstream upstream;
-  private static TestGateway gateway;
+  @RegisterExtension
+  static final GatewayOnFakeUpstream gw = new GatewayOnFakeUpstream(PassThroughRoutesTest::providers, u -> """
+      model_list:
+        - model_name: g
+          litellm_params: {model: gemini/fake-model, api_base: %s/v1beta, api_key: gemini-provider-key}
+        - model_name: b
+          litellm_params: {model: bedrock/fake-model, api_base: %s, aws_access_key_id: AKIDPASS, aws_secret_access_key: pass-secret, aws_region_name: us-east-2}
+        - model_name: v
+          litellm_params: {model: vertex_ai/fake-model, api_base: %s, vertex_project: p1, api_key: ya29.static}
+        - model_name: m
+          litellm_params: {model: openai/gpt-4o, mock_response: mocked}
+        - model_name: o
+          litellm_params: {model: openai/gpt-4o, api_base: %s/v1, api_key: openai-provider-key}
+      """.formatted(u, u, u, u),
+      u -> Map.of("ANTHROPIC_API_BASE", u, "ANTHROPIC_API_KEY", "anthropic-provider-key", "AZURE_API_BASE", u, "AZURE_API_KEY", "azure-provider-key"));
 
-  @BeforeAll
-  static void start() {
-    upstream = FakeUpstream.start();
+  private static void providers(FakeUpstream upstream) {
     FakeGemini.install(upstream, "/v1beta");
     FakeGemini.install(upstream, "/v1/projects/p1/locations/us-central1/publishers/google");
     FakeBedrock.install(upstream, new SigV4Verifier(Map.of("AKIDPASS", "pass-secret"), "bedrock"), "unused");
@@ -38,31 +49,10 @@ class PassThroughRoutesTest {
         .end("{\"id\":\"x\",\"object\":\"chat.completion\",\"choices\":[]}"));
     upstream.onPost("/v1/messages", rc -> rc.response().putHeader("content-type", "application/json").end("{\"type\":\"message\"}"));
     upstream.onPost("/openai/deployments/gpt/chat/completions", rc -> rc.response().end("{\"azure\":true}"));
-    String u = upstream.url();
-    gateway = TestGateway.start("""
-        model_list:
-          - model_name: g
-            litellm_params: {model: gemini/fake-model, api_base: %s/v1beta, api_key: gemini-provider-key}
-          - model_name: b
-            litellm_params: {model: bedrock/fake-model, api_base: %s, aws_access_key_id: AKIDPASS, aws_secret_access_key: pass-secret, aws_region_name: us-east-2}
-          - model_name: v
-            litellm_params: {model: vertex_ai/fake-model, api_base: %s, vertex_project: p1, api_key: ya29.static}
-          - model_name: m
-            litellm_params: {model: openai/gpt-4o, mock_response: mocked}
-          - model_name: o
-            litellm_params: {model: openai/gpt-4o, api_base: %s/v1, api_key: openai-provider-key}
-        """.formatted(u, u, u, u),
-        Map.of("ANTHROPIC_API_BASE", u, "ANTHROPIC_API_KEY", "anthropic-provider-key", "AZURE_API_BASE", u, "AZURE_API_KEY", "azure-provider-key"));
-  }
-
-  @AfterAll
-  static void stop() {
-    gateway.close();
-    upstream.close();
   }
 
   private static HttpResponse<String> post(String path, String body, Map<String, String> headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gateway.url() + path)).timeout(Duration.ofSeconds(20))
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gw.gateway.url() + path)).timeout(Duration.ofSeconds(20))
         .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
     headers.forEach(b::header);
     return TestGateway.send(b.build());
@@ -80,7 +70,7 @@ class PassThroughRoutesTest {
     HttpResponse<String> r = post("/gemini/v1beta/models/fake-model:generateContent?key=" + TestGateway.MASTER_KEY, GEMINI_ASK, Map.of());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(JSON.readTree(r.body()).path("candidates").path(0).path("content").path("parts").toString()).contains("Hello, native");
-    FakeUpstream.Recorded seen = upstream.last();
+    FakeUpstream.Recorded seen = gw.upstream.last();
     assertThat(seen.path()).isEqualTo("/v1beta/models/fake-model:generateContent");
     assertThat(seen.headers().get("x-goog-api-key")).isEqualTo("gemini-provider-key");
     assertNoGatewayKeyForwarded(seen);
@@ -93,7 +83,7 @@ class PassThroughRoutesTest {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("content-type")).contains("text/event-stream");
     assertThat(r.body().split("\r\n\r\n")).hasSize(3);
-    assertThat(upstream.last().query()).isEqualTo("alt=sse");
+    assertThat(gw.upstream.last().query()).isEqualTo("alt=sse");
   }
 
   @Test
@@ -102,9 +92,9 @@ class PassThroughRoutesTest {
     HttpResponse<String> r = post("/bedrock/model/fake-model/converse", ask, Map.of("authorization", "Bearer " + TestGateway.MASTER_KEY));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(r.body()).contains("Hello, native");
-    assertThat(upstream.last().headers().get("authorization")).startsWith("AWS4-HMAC-SHA256 Credential=AKIDPASS/");
+    assertThat(gw.upstream.last().headers().get("authorization")).startsWith("AWS4-HMAC-SHA256 Credential=AKIDPASS/");
 
-    HttpRequest stream = HttpRequest.newBuilder(URI.create(gateway.url() + "/bedrock/model/fake-model/converse-stream"))
+    HttpRequest stream = HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/bedrock/model/fake-model/converse-stream"))
         .header("authorization", "Bearer " + TestGateway.MASTER_KEY).POST(HttpRequest.BodyPublishers.ofString(ask)).build();
     HttpResponse<byte[]> bytes;
     try {
@@ -122,41 +112,41 @@ class PassThroughRoutesTest {
     Map<String, String> auth = Map.of("authorization", "Bearer " + TestGateway.MASTER_KEY);
     assertThat(post("/vertex_ai/v1/projects/p1/locations/us-central1/publishers/google/models/fake-model:generateContent", GEMINI_ASK, auth)
         .statusCode()).isEqualTo(200);
-    assertThat(upstream.last().headers().get("authorization")).isEqualTo("Bearer ya29.static");
+    assertThat(gw.upstream.last().headers().get("authorization")).isEqualTo("Bearer ya29.static");
 
     assertThat(post("/openai/v1/chat/completions", "{\"model\":\"gpt-4o\",\"messages\":[]}", auth).statusCode()).isEqualTo(200);
-    assertThat(upstream.last().headers().get("authorization")).isEqualTo("Bearer openai-provider-key");
+    assertThat(gw.upstream.last().headers().get("authorization")).isEqualTo("Bearer openai-provider-key");
 
     assertThat(post("/anthropic/v1/messages", "{}", Map.of("x-api-key", TestGateway.MASTER_KEY, "anthropic-beta", "tools-2024"))
         .statusCode()).isEqualTo(200);
-    FakeUpstream.Recorded anthropic = upstream.last();
+    FakeUpstream.Recorded anthropic = gw.upstream.last();
     assertThat(anthropic.headers().get("x-api-key")).isEqualTo("anthropic-provider-key");
     assertThat(anthropic.headers().get("anthropic-beta")).isEqualTo("tools-2024");
     assertThat(anthropic.headers().get("anthropic-version")).isEqualTo("2023-06-01");
 
     assertThat(post("/azure/openai/deployments/gpt/chat/completions?api-version=2024-10-21", "{}", Map.of("api-key", TestGateway.MASTER_KEY))
         .body()).isEqualTo("{\"azure\":true}");
-    assertThat(upstream.last().headers().get("api-key")).isEqualTo("azure-provider-key");
-    assertThat(upstream.last().query()).isEqualTo("api-version=2024-10-21");
-    assertNoGatewayKeyForwarded(upstream.last());
+    assertThat(gw.upstream.last().headers().get("api-key")).isEqualTo("azure-provider-key");
+    assertThat(gw.upstream.last().query()).isEqualTo("api-version=2024-10-21");
+    assertNoGatewayKeyForwarded(gw.upstream.last());
   }
 
   @Test
   void azureStyleOpenAiRouteIsStillTheGatewaysOwn() throws Exception {
-    int before = upstream.received().size();
-    HttpResponse<String> r = gateway.post("/openai/deployments/m/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    int before = gw.upstream.received().size();
+    HttpResponse<String> r = gw.gateway.post("/openai/deployments/m/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(JSON.readTree(r.body()).path("choices").path(0).path("message").path("content").asText()).isEqualTo("mocked");
-    assertThat(upstream.received()).hasSize(before);
+    assertThat(gw.upstream.received()).hasSize(before);
   }
 
   @Test
   void withoutAGatewayKeyNothingIsForwarded() throws Exception {
-    int before = upstream.received().size();
+    int before = gw.upstream.received().size();
     HttpResponse<String> r = post("/gemini/v1beta/models/fake-model:generateContent", GEMINI_ASK, Map.of());
     assertThat(r.statusCode()).isEqualTo(401);
     JsonNode err = JSON.readTree(r.body()).path("error");
     assertThat(err.path("message").asText()).isNotBlank();
-    assertThat(upstream.received()).hasSize(before);
+    assertThat(gw.upstream.received()).hasSize(before);
   }
 }

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.testing.FakeAnswer;
 import dev.tollgate.testing.FakeOllama;
-import dev.tollgate.testing.FakeUpstream;
+import dev.tollgate.testing.GatewayOnFakeUpstream;
 import dev.tollgate.testing.TestGateway;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -14,35 +14,26 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Gemini-format clients in front of a non-Gemini model (Ollama's /api/chat here), both ways translated. */
 class GeminiIngressTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static FakeUpstream upstream;
-  private static TestGateway gateway;
+  @RegisterExtension
+  static final GatewayOnFakeUpstream gw = new GatewayOnFakeUpstream(FakeOllama::install, GeminiIngressTest::config);
 
-  @BeforeAll
-  static void start() {
-    upstream = FakeOllama.install(FakeUpstream.start());
+  private static String config(String url) {
     StringBuilder yaml = new StringBuilder("model_list:\n");
     for (String[] m : new String[][] {{"llama", "llama3"}, {"limited", "ratelimit-model"}, {"cut", "truncated-model"}}) {
       yaml.append("  - model_name: ").append(m[0]).append("\n    litellm_params: {model: ollama_chat/").append(m[1])
-          .append(", api_base: ").append(upstream.url()).append("}\n");
+          .append(", api_base: ").append(url).append("}\n");
     }
-    gateway = TestGateway.start(yaml + "litellm_settings: {num_retries: 0}\n");
-  }
-
-  @AfterAll
-  static void stop() {
-    gateway.close();
-    upstream.close();
+    return yaml + "litellm_settings: {num_retries: 0}\n";
   }
 
   private static HttpResponse<String> post(String path, String body, String header, String key) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gateway.url() + path)).timeout(Duration.ofSeconds(20))
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gw.gateway.url() + path)).timeout(Duration.ofSeconds(20))
         .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
     if (header != null) {
       b.header(header, key);
@@ -75,7 +66,7 @@ class GeminiIngressTest {
     assertThat(body.path("usageMetadata").path("promptTokenCount").asInt()).isEqualTo(FakeAnswer.PROMPT_TOKENS);
     assertThat(body.path("usageMetadata").path("totalTokenCount").asInt()).isEqualTo(FakeAnswer.PROMPT_TOKENS + FakeAnswer.COMPLETION_TOKENS);
 
-    JsonNode upstreamBody = JSON.readTree(upstream.last().bodyString());
+    JsonNode upstreamBody = JSON.readTree(gw.upstream.last().bodyString());
     assertThat(upstreamBody.path("messages").path(0).path("content").asText()).isEqualTo("Be brief.");
     assertThat(upstreamBody.path("options").path("num_predict").asInt()).isEqualTo(40);
     assertThat(upstreamBody.path("options").path("stop").path(0).asText()).isEqualTo("END");
@@ -118,7 +109,7 @@ class GeminiIngressTest {
     assertThat(parts).hasSize(2);
     assertThat(parts.path(0).path("functionCall").path("name").asText()).isEqualTo("get_weather");
     assertThat(parts.path(1).path("functionCall").path("args").path("city").asText()).isEqualTo("Tokyo");
-    assertThat(JSON.readTree(upstream.last().bodyString()).path("tools").path(0).path("function").path("parameters")
+    assertThat(JSON.readTree(gw.upstream.last().bodyString()).path("tools").path(0).path("function").path("parameters")
         .path("properties").path("city").path("type").asText()).isEqualTo("string");
 
     String answer = """
