@@ -346,6 +346,12 @@ record() {  # scenario, target, round, RESULT line
 echo "meta stamp=$STAMP cpus=$(nproc) gen_cpu=$GEN_CPU srv_cpu=$SRV_CPU rounds=$ROUNDS duration=$DURATION" \
   "java=$("$JAVA" -version 2>&1 | head -1 | tr ' ' '_') tollgate_java_opts=${TOLLGATE_JAVA_OPTS// /_}" >"$RAW"
 echo "meta uptime_start=$(uptime | sed 's/.*load average: //; s/ //g')" >>"$RAW"
+# a running Docker engine (its iptables and conntrack rules on every loopback packet, its timers)
+# took 13 % off Tollgate's c64 throughput and 3.5 % off nginx's in one pair of runs (bench/README.md)
+if pgrep -x dockerd >/dev/null || pgrep -x containerd >/dev/null; then
+  say "dockerd/containerd is running: the figures will be lower than on a quiet machine"
+  echo "note dockerd or containerd was running during this benchmark: stop them for figures comparable with bench/README.md" >>"$RAW"
+fi
 
 say "start-up: $STARTUPS fresh starts, process start to /health/readiness"
 for i in $(seq "$STARTUPS"); do

@@ -15,7 +15,12 @@ final class LlmUpstream {
       + "\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,\"total_tokens\":15}}";
 
   static FakeUpstream start() {
-    return FakeUpstream.start().onPost("/v1/chat/completions", LlmUpstream::answer);
+    return install(FakeUpstream.start());
+  }
+
+  /** Makes {@code upstream} answer chat completions as this class does. */
+  static FakeUpstream install(FakeUpstream upstream) {
+    return upstream.onPost("/v1/chat/completions", LlmUpstream::answer);
   }
 
   static void answer(RoutingContext rc) {

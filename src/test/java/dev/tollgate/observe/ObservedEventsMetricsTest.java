@@ -21,7 +21,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ObservedEventsMetricsTest {
   @RegisterExtension
   static final GatewayOnFakeUpstream gw = new GatewayOnFakeUpstream(
-      upstream -> upstream.onPost("/v1/chat/completions", LlmUpstream::answer)
+      upstream -> LlmUpstream.install(upstream)
           .onPost("/limited/chat/completions", rc -> rc.response().setStatusCode(429)
               .putHeader("content-type", "application/json").end("{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit\"}}")),
       url -> """

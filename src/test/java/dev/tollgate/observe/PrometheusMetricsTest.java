@@ -17,7 +17,7 @@ class PrometheusMetricsTest {
   static final String PROVIDER_KEY = "sk-provider-zz9-plural-z-alpha";
   @RegisterExtension
   static final GatewayOnFakeUpstream gw = new GatewayOnFakeUpstream(
-      upstream -> upstream.onPost("/v1/chat/completions", LlmUpstream::answer), url -> yaml(url, ""));
+      LlmUpstream::install, url -> yaml(url, ""));
   static Scrape scrape;
 
   static String yaml(FakeUpstream upstream, String extraLitellmSettings) {
