@@ -69,7 +69,7 @@ ENV JAVA_HOME=/opt/java/jre \
     TOLLGATE_DB_PATH=/app/data/tollgate.db \
     TOLLGATE_SPEND_JOURNAL_DIR=/app/data/spend-journal
 RUN groupadd --system --gid 10001 tollgate && useradd --system --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin tollgate \
-    && mkdir -p /app/data && chown 10001:10001 /app/data
+    && mkdir -p /app/data /var/lib/tollgate/spend-journal && chown 10001:10001 /app/data /var/lib/tollgate/spend-journal
 COPY --from=jre /jre /opt/java/jre
 COPY --from=agents /agents /app/agents
 COPY docker/tollgate /app/bin/tollgate

@@ -111,6 +111,7 @@ cleanup() {
     docker network ls -q --filter "label=com.docker.compose.project=$p" | remove network rm
   done
   docker network ls -q --filter "label=$LABEL" | remove network rm
+  docker volume ls -q --filter "label=$LABEL" | remove volume rm
   rm -rf "$WORK"
   return 0
 }

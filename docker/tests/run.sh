@@ -243,6 +243,18 @@ test_nonroot_identity() {
   [ -z "$changes" ] || fail "files written outside /tmp: $changes"
 }
 
+test_journal_mount_point() { # each image's user can write a new volume at the stack's spend-journal path
+  local tag vol
+  for tag in default non-root database dev; do
+    vol="journal-$tag-$RUN_ID"
+    docker volume create --label "$LABEL" "$vol" >/dev/null
+    docker run --rm --label "$LABEL" -v "$vol:/var/lib/tollgate/spend-journal" --entrypoint sh "tollgate:$tag" \
+      -c 'touch /var/lib/tollgate/spend-journal/probe' || fail "tollgate:$tag cannot write a volume at /var/lib/tollgate/spend-journal"
+    docker volume rm "$vol" >/dev/null
+  done
+  info "default, non-root, database and dev write a fresh volume at the journal path"
+}
+
 test_nonroot_readonly_arbitrary_uid() {
   local c="ro-$RUN_ID" ip
   gateway tollgate:non-root --name "$c" --read-only --tmpfs /tmp --user 123456:0
@@ -691,6 +703,7 @@ done
 run_test "deploy/Dockerfile.ghcr_base: image + config.yaml serves" test_ghcr_base
 run_test "prod_entrypoint: USE_OTEL / USE_DDTRACE agents, --detailed_debug" test_agents_and_flags
 run_test "non-root: --read-only with an arbitrary uid" test_nonroot_readonly_arbitrary_uid
+run_test "every image writes a new volume at the compose stack's spend-journal path" test_journal_mount_point
 run_test "non-root: starts with --network none" test_nonroot_no_network
 
 run_test "entrypoint: no DATABASE_URL, clear refusal" test_entrypoint_no_database_url
