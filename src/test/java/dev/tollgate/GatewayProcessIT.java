@@ -16,6 +16,8 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -188,16 +190,13 @@ class GatewayProcessIT {
           "TOLLGATE_SPEND_JOURNAL_DIR", journal.toString()), "--config", config.toString(), "--port", Integer.toString(port))) {
         p.awaitReady(port, Duration.ofSeconds(30));
         var reply = HTTP.sendAsync(slowModelStreamRequest(port), HttpResponse.BodyHandlers.ofString());
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (upstream.requestCount() == 0 && System.nanoTime() < deadline) {
-          Thread.sleep(10);
-        }
-        assertThat(upstream.requestCount()).as("the upstream has the request").isEqualTo(1);
+        assertThat(upstream.awaitRequests(1, Duration.ofSeconds(10))).as("the upstream has the request").isTrue();
+        assertThat(upstream.requestCount()).isEqualTo(1);
         p.terminate();
         String body;
         try {
-          body = reply.get(30, java.util.concurrent.TimeUnit.SECONDS).body();
-        } catch (java.util.concurrent.ExecutionException e) {
+          body = reply.get(30, TimeUnit.SECONDS).body();
+        } catch (ExecutionException e) {
           throw new AssertionError("no answer: " + e.getCause() + "\n" + p.output(), e);
         }
         assertThat(body).as("the client is told why its stream ended").contains("shutting down");

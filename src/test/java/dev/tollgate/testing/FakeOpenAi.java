@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 
 /**
  * A fake OpenAI API on top of {@link FakeUpstream}: chat completions (JSON and SSE, tool calls,
@@ -173,8 +174,17 @@ public final class FakeOpenAi implements AutoCloseable {
 
   /** Waits until at least {@code n} requests were aborted by the caller; false on time-out. */
   public boolean awaitAborted(int n, Duration within) throws InterruptedException {
+    return awaitAtLeast(aborted::get, n, within);
+  }
+
+  /** Waits until the fake has received at least {@code n} requests; false on time-out. */
+  public boolean awaitRequests(int n, Duration within) throws InterruptedException {
+    return awaitAtLeast(this::requestCount, n, within);
+  }
+
+  private static boolean awaitAtLeast(IntSupplier count, int n, Duration within) throws InterruptedException {
     long deadline = System.nanoTime() + within.toNanos();
-    while (aborted.get() < n) {
+    while (count.getAsInt() < n) {
       if (System.nanoTime() > deadline) {
         return false;
       }
