@@ -11,7 +11,12 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.embeddings.EmbeddingCreateParams;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.testing.TestGateway;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Base64;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -20,6 +25,7 @@ import org.junit.jupiter.api.Test;
 
 /** {@code mock_response}: the quickstart's provider, which must look exactly like OpenAI to a client. */
 class MockResponseTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
   static final String TEXT = "Hello from the built-in mock provider.";
   static TestGateway gateway;
   static OpenAIClient client;
@@ -81,6 +87,22 @@ class MockResponseTest {
         .inputOfArrayOfStrings(List.of("a", "b", "c")).build());
     assertThat(embeddings.data()).hasSize(3);
     assertThat(embeddings.data().get(2).embedding()).isNotEmpty();
+  }
+
+  /** The OpenAI SDKs for Node and Python ask for base64 by default and decode little-endian float32. */
+  @Test
+  void embeddingsComeAsBase64WhenAskedAsOpenAiDoes() throws Exception {
+    String request = "{\"model\":\"demo-embedding\",\"input\":\"hello\"%s}";
+    JsonNode floats = JSON.readTree(gateway.post("/v1/embeddings", request.formatted("")).body()).at("/data/0/embedding");
+    JsonNode encoded = JSON.readTree(gateway.post("/v1/embeddings", request.formatted(",\"encoding_format\":\"base64\"")).body())
+        .at("/data/0/embedding");
+    assertThat(floats.size()).isEqualTo(8);
+    assertThat(encoded.isTextual()).as("base64 answer: %s", encoded).isTrue();
+    ByteBuffer bytes = ByteBuffer.wrap(Base64.getDecoder().decode(encoded.asText())).order(ByteOrder.LITTLE_ENDIAN);
+    assertThat(bytes.remaining()).isEqualTo(8 * 4);
+    for (JsonNode f : floats) {
+      assertThat(bytes.getFloat()).isEqualTo(f.floatValue());
+    }
   }
 
   @Test

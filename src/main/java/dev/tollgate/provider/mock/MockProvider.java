@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.json.Json;
 import dev.tollgate.provider.Endpoint;
+import dev.tollgate.provider.OpenAiShapes;
 import dev.tollgate.provider.Provider;
 import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.ReplayedStream;
@@ -156,22 +157,20 @@ public final class MockProvider implements Provider {
     return out;
   }
 
+  /** Eight numbers per input, derived from its text: the same input always gets the same vector. */
   private static ObjectNode embeddings(JsonNode request, String model, int promptTokens) {
     JsonNode input = request.get("input");
     int count = input != null && input.isArray() && (input.isEmpty() || !input.get(0).isNumber()) ? input.size() : 1;
-    ObjectNode body = Json.object().put("object", "list");
-    ArrayNode data = body.putArray("data");
+    List<JsonNode> vectors = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       String text = input != null && input.isArray() ? input.get(i).toString() : String.valueOf(input);
-      ObjectNode item = data.addObject().put("object", "embedding").put("index", i);
-      ArrayNode vector = item.putArray("embedding");
+      ArrayNode vector = Json.MAPPER.createArrayNode();
       int seed = text.hashCode();
       for (int k = 0; k < 8; k++) {
         vector.add(((seed >> k) & 0xff) / 255.0);
       }
+      vectors.add(vector);
     }
-    body.put("model", model);
-    body.putObject("usage").put("prompt_tokens", promptTokens).put("total_tokens", promptTokens);
-    return body;
+    return OpenAiShapes.embeddings(request, model, vectors, promptTokens);
   }
 }
