@@ -15,15 +15,18 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.Http2Settings;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -60,6 +63,8 @@ public final class GatewayVerticle extends VerticleBase {
       OpenAiDispatcher dispatcher, ProviderContext providerContext) {}
 
   private static final long MAX_CONCURRENT_H2_STREAMS = 10_000;
+  private static final Set<HttpMethod> CORS_METHODS = Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH,
+      HttpMethod.DELETE);
 
   private final Shared shared;
   private final int port;
@@ -85,6 +90,8 @@ public final class GatewayVerticle extends VerticleBase {
     AuthHandler admin = new AuthHandler(shared.authenticator(), true);
 
     io.vertx.ext.web.Router web = io.vertx.ext.web.Router.router(vertx);
+    // as LiteLLM: browser clients on any origin may call the API (keys travel in headers, not cookies)
+    web.route().handler(CorsHandler.create().allowedMethods(CORS_METHODS).maxAgeSeconds(600));
     web.get("/health/liveliness").handler(HealthHandler::liveness);
     web.get("/health/liveness").handler(HealthHandler::liveness);
     web.get("/health/readiness").handler(health::readiness);
