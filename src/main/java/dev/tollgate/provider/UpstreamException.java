@@ -1,11 +1,13 @@
 package dev.tollgate.provider;
 
+import dev.tollgate.observe.logs.Secrets;
 import java.time.Duration;
 import java.util.Optional;
 
 /**
  * A call that did not produce a usable response, already phrased as the OpenAI error the client
- * will see: HTTP status, type, message, param, code, and the upstream's retry-after if any.
+ * will see: HTTP status, type, message (with the gateway's secrets masked), param, code, and the
+ * upstream's retry-after if any.
  */
 public final class UpstreamException extends RuntimeException {
   private final int status;
@@ -21,7 +23,8 @@ public final class UpstreamException extends RuntimeException {
 
   private UpstreamException(int status, String type, String message, String param, String code, Duration retryAfter,
       boolean gatewayStopping) {
-    super(message, null, false, false);
+    // upstreams echo the key they were sent ("Incorrect API key provided: ..."): never pass it on
+    super(Secrets.redact(message), null, false, false);
     this.status = status;
     this.type = type;
     this.param = param;

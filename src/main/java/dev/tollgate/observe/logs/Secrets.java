@@ -6,7 +6,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Keeps keys out of log lines: every line written goes through {@link #redact}, which masks the
+ * Keeps keys out of log lines and of the upstream errors clients see: every line written and every
+ * upstream error message goes through {@link #redact}, which masks the
  * secrets the gateway was configured with (master key, provider keys: registered at start) and
  * anything shaped like a key ({@code sk-...}, {@code Bearer ...}), whoever logged it.
  */

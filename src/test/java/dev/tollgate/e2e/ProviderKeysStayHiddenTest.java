@@ -1,0 +1,37 @@
+package dev.tollgate.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tollgate.testing.GatewayOnFakeOpenAi;
+import dev.tollgate.testing.TestGateway;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Upstreams echo the key they were sent in their errors (OpenAI: "Incorrect API key provided: ..."); clients never see it. */
+class ProviderKeysStayHiddenTest {
+  /** Not shaped like a key: only the gateway's list of configured secrets can mask it. */
+  static final String PROVIDER_KEY = "plain-upstream-secret-4711";
+
+  @RegisterExtension
+  static final GatewayOnFakeOpenAi gw = new GatewayOnFakeOpenAi(apiBase -> """
+      litellm_settings: {num_retries: 0}
+      model_list:
+        - model_name: m
+          litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: os.environ/UPSTREAM_KEY}
+      """.formatted(apiBase), Map.of("UPSTREAM_KEY", PROVIDER_KEY));
+
+  @Test
+  void anUpstreamErrorQuotingTheKeyReachesClientsAndHealthMasked() {
+    gw.upstream.fail(401, "Incorrect API key provided: " + PROVIDER_KEY + " (also sent as Bearer " + PROVIDER_KEY + ").");
+    for (String stream : new String[] {"false", "true"}) {
+      HttpResponse<String> r = gw.gateway.post("/v1/chat/completions",
+          "{\"model\":\"m\",\"stream\":" + stream + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+      assertThat(r.statusCode()).isEqualTo(401);
+      assertThat(r.body()).contains("Incorrect API key provided").doesNotContain(PROVIDER_KEY);
+    }
+    HttpResponse<String> health = gw.gateway.get("/health", TestGateway.MASTER_KEY);
+    assertThat(health.body()).contains("unhealthy_endpoints").contains("Incorrect API key provided").doesNotContain(PROVIDER_KEY);
+  }
+}
