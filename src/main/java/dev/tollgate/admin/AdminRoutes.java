@@ -19,6 +19,7 @@ import dev.tollgate.json.Json;
 import dev.tollgate.keys.Accounts;
 import dev.tollgate.keys.BudgetPeriods;
 import dev.tollgate.server.GatewayVerticle;
+import dev.tollgate.store.Database;
 import dev.tollgate.store.Entity;
 import dev.tollgate.store.EntityStore;
 import io.vertx.core.MultiMap;
@@ -477,6 +478,9 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
       Throwable t = ar.cause();
       if (t instanceof ApiException ae) {
         ae.error().writeTo(rc.response());
+      } else if (t instanceof SQLException se && Database.isConstraintViolation(se)) {
+        new ApiError(409, "invalid_request_error", "The change conflicts with an entry that already exists; nothing was changed.", null, "409", null)
+            .writeTo(rc.response());
       } else if (t instanceof SQLException) {
         log.warn("admin {} failed: database error: {}", rc.request().path(), t.getMessage());
         ApiError.of(503, "The database is unavailable; the change was not made. Try again when it is back.").writeTo(rc.response());

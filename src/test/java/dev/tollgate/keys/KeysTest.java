@@ -155,17 +155,9 @@ class KeysTest {
   void twoHundredConcurrentCallsAgainstABudgetForFiftyNeverOvershoot(Backend backend) throws Exception {
     try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
       String key = generate(gw, "{\"max_budget\":1.0}");
-      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
-      for (int i = 0; i < 200; i++) {
-        calls.add(client.sendAsync(HttpRequest.newBuilder(URI.create(gw.url() + "/v1/chat/completions"))
-            .header("authorization", "Bearer " + key).header("content-type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(CHAT)).build(), HttpResponse.BodyHandlers.ofString()));
-      }
       AtomicInteger ok = new AtomicInteger();
       double billed = 0;
-      for (var f : calls) {
-        HttpResponse<String> r = f.get();
+      for (HttpResponse<String> r : concurrently(gw, 200, "/v1/chat/completions", CHAT, key)) {
         if (r.statusCode() == 200) {
           ok.incrementAndGet();
           billed += Double.parseDouble(r.headers().firstValue("x-litellm-response-cost").orElseThrow());
@@ -196,6 +188,45 @@ class KeysTest {
       HttpResponse<String> third = gw.post("/v1/chat/completions", CHAT, key);
       assertThat(third.statusCode()).isEqualTo(429);
       assertThat(third.headers().firstValue("retry-after")).isPresent();
+    }
+  }
+
+  /** Sends the same request {@code n} times at once; the responses in order. */
+  static List<HttpResponse<String>> concurrently(TestGateway gw, int n, String path, String body, String key) throws Exception {
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      calls.add(client.sendAsync(HttpRequest.newBuilder(URI.create(gw.url() + path))
+          .header("authorization", "Bearer " + key).header("content-type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    List<HttpResponse<String>> out = new ArrayList<>();
+    for (var f : calls) {
+      out.add(f.get());
+    }
+    return out;
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void anIdThatExistsIs400NamingItAndNeverMakesTheDatabaseLookDown(Backend backend) throws Exception {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      assertThat(gw.post("/team/new", "{\"team_id\":\"t1\"}").statusCode()).isEqualTo(200);
+      HttpResponse<String> again = gw.post("/team/new", "{\"team_id\":\"t1\"}");
+      assertThat(again.statusCode()).isEqualTo(400);
+      assertThat(json(again).at("/error/message").asText()).isEqualTo("team 't1' already exists");
+
+      CompletableFuture<List<HttpResponse<String>>> duplicates = CompletableFuture.supplyAsync(() -> {
+        try {
+          return concurrently(gw, 30, "/user/new", "{\"user_id\":\"u1\",\"auto_create_key\":false}", TestGateway.MASTER_KEY);
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
+      List<HttpResponse<String>> unknown = concurrently(gw, 100, "/v1/chat/completions", CHAT, "sk-not-a-key");
+      assertThat(duplicates.get()).extracting(HttpResponse::statusCode).containsOnly(200, 400).containsOnlyOnce(200);
+      assertThat(unknown).extracting(HttpResponse::statusCode).as("an unknown key is a 401, never a 503").containsOnly(401);
+      assertThat(json(gw.get("/health/readiness")).findValue("db").asText()).isEqualTo("connected");
     }
   }
 }
