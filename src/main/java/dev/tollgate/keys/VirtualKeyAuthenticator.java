@@ -7,6 +7,7 @@ import dev.tollgate.auth.Principal;
 import dev.tollgate.store.Entity;
 import io.vertx.core.MultiMap;
 import java.time.Clock;
+import java.time.Instant;
 
 /**
  * The master key, then virtual keys from the in-memory {@link Accounts} (no database call). A key
@@ -44,8 +45,11 @@ public final class VirtualKeyAuthenticator implements Authenticator {
     if (key.blocked()) {
       return new Result.Denied(401, "Authentication error: this key is blocked. Unblock it with /key/unblock.");
     }
-    if (key.expires() != null && key.expires() <= clock.millis()) {
-      return new Result.Denied(401, "Authentication error: this key has expired (expires " + java.time.Instant.ofEpochMilli(key.expires()) + ").");
+    long now = clock.millis();
+    if (key.expires() != null && key.expires() <= now) {
+      // LiteLLM's status, type and wording, which clients match on
+      return new Result.Denied(400, "expired_key", "Authentication Error - Expired Key. Key Expiry time "
+          + Instant.ofEpochMilli(key.expires()) + " and current time " + Instant.ofEpochMilli(now));
     }
     Entity team = accounts.get(Entity.TEAM, key.teamId());
     if (team != null && team.blocked()) {

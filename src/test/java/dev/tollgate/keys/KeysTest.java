@@ -209,6 +209,22 @@ class KeysTest {
 
   @ParameterizedTest
   @EnumSource(Backend.class)
+  void anExpiredKeyIsRefusedAsLiteLlmDoes400ExpiredKey(Backend backend) {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      String key = generate(gw, "{\"expires\":\"2020-01-01T00:00:00Z\"}");
+      HttpResponse<String> r = gw.post("/v1/chat/completions", CHAT, key);
+      assertThat(r.statusCode()).isEqualTo(400);
+      JsonNode error = json(r).get("error");
+      assertThat(error.get("type").asText()).isEqualTo("expired_key");
+      assertThat(error.get("code").asText()).isEqualTo("400");
+      assertThat(error.get("param").isNull()).as("the key is not echoed").isTrue();
+      assertThat(error.get("message").asText())
+          .startsWith("Authentication Error - Expired Key. Key Expiry time 2020-01-01T00:00:00Z and current time ").doesNotContain(key);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
   void anIdThatExistsIs400NamingItAndNeverMakesTheDatabaseLookDown(Backend backend) throws Exception {
     try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
       assertThat(gw.post("/team/new", "{\"team_id\":\"t1\"}").statusCode()).isEqualTo(200);
