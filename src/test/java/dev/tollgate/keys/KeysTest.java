@@ -209,6 +209,20 @@ class KeysTest {
 
   @ParameterizedTest
   @EnumSource(Backend.class)
+  void theModelsOfAKeysUserRestrictItAsTheKeysAndTeamsDo(Backend backend) {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      assertThat(gw.post("/user/new", "{\"user_id\":\"bob\",\"models\":[\"priced\"],\"auto_create_key\":false}").statusCode()).isEqualTo(200);
+      String key = generate(gw, "{\"user_id\":\"bob\"}");
+      assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).isEqualTo(200);
+      HttpResponse<String> denied = gw.post("/v1/chat/completions", CHAT.replace("priced", "other"), key);
+      assertThat(denied.statusCode()).isEqualTo(401);
+      assertThat(json(denied).at("/error/type").asText()).isEqualTo("key_model_access_denied");
+      assertThat(json(denied).at("/error/message").asText()).startsWith("User bob not allowed to access model").contains("models=[priced]");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
   void anExpiredKeyIsRefusedAsLiteLlmDoes400ExpiredKey(Backend backend) {
     try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
       String key = generate(gw, "{\"expires\":\"2020-01-01T00:00:00Z\"}");
