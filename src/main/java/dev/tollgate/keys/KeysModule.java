@@ -169,7 +169,7 @@ public final class KeysModule implements AutoCloseable {
     ModelAccess access = new ModelAccess(accounts, router);
     enforcement = new Enforcement(accounts, access, prices, writer, router, clock, events);
     admin = new AdminRoutes(entities, accounts, clock, new SpendAdmin(spendStore, prices, router, 0),
-        new ModelAdmin(models, router, prices, config.env(), storeModelsInDb, clock, this::modelsChanged));
+        new ModelAdmin(models, router, access, prices, config.env(), storeModelsInDb, clock, this::modelsChanged));
     maintenance = Thread.ofPlatform().name("tollgate-accounts-refresh").daemon().start(this::maintain);
     return this;
   }

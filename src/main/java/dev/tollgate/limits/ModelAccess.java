@@ -1,6 +1,7 @@
 package dev.tollgate.limits;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.auth.Principal;
 import dev.tollgate.keys.Accounts;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.router.Router;
@@ -11,7 +12,8 @@ import java.util.List;
 /**
  * Which model groups a key may call: the {@code models} of the key, of its user and of its team
  * each restrict it (empty means all); an entry is a model name, an {@code access_groups} name of
- * the group's deployments, {@code *} or {@code all-proxy-models}. From memory only.
+ * the group's deployments, {@code *} or {@code all-proxy-models}. The request path refuses with it,
+ * {@code /model/info} lists with it. From memory only.
  */
 public final class ModelAccess {
   private final Accounts accounts;
@@ -33,6 +35,15 @@ public final class ModelAccess {
       }
     }
     return null;
+  }
+
+  /** Whether the caller may call the group: an admin may call any; a virtual key as on the request path. */
+  public boolean mayCall(Principal caller, String group) {
+    if (caller.admin()) {
+      return true;
+    }
+    Entity key = accounts.get(Entity.KEY, caller.keyHash());
+    return key != null && refusing(key, accounts.get(Entity.USER, key.userId()), accounts.get(Entity.TEAM, key.teamId()), group) == null;
   }
 
   static List<String> models(Entity e) {
