@@ -18,6 +18,7 @@ import dev.tollgate.call.ApiException;
 import dev.tollgate.json.Json;
 import dev.tollgate.keys.Accounts;
 import dev.tollgate.keys.BudgetPeriods;
+import dev.tollgate.keys.VirtualKeyAuthenticator;
 import dev.tollgate.server.GatewayVerticle;
 import dev.tollgate.store.Database;
 import dev.tollgate.store.Entity;
@@ -145,9 +146,10 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     }
     e.settings().put("key_name", "sk-..." + plain.substring(plain.length() - 4));
     if (copyOf != null) {
+      ObjectNode settings = copyOf.settings().deepCopy().put("key_name", "sk-..." + plain.substring(plain.length() - 4));
+      settings.remove(VirtualKeyAuthenticator.REGENERATED_TO);
       e = new Entity(Entity.KEY, hash, copyOf.alias(), copyOf.userId(), copyOf.teamId(), accounts.spent(Entity.KEY, copyOf.id()),
-          copyOf.budgetResetAt(), copyOf.blocked(), copyOf.expires(), copyOf.settings().deepCopy().put("key_name", "sk-..." + plain.substring(plain.length() - 4)),
-          clock.millis(), clock.millis());
+          copyOf.budgetResetAt(), copyOf.blocked(), copyOf.expires(), settings, clock.millis(), clock.millis());
       e = updated(KEY, e, body);
     } else {
       e = new Entity(e.kind(), e.id(), e.alias(), e.userId(), e.teamId(), 0, e.budgetResetAt(), e.blocked(), expires, e.settings(), e.createdAt(), e.updatedAt());
@@ -216,7 +218,9 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
   private JsonNode keyInfo(Req r) throws SQLException {
     String given = r.param("key");
     Entity e = given == null ? find(Entity.KEY, r.caller().keyHash()) : findKey(given);
-    if (!r.caller().admin() && !e.id().equals(r.caller().keyHash())) {
+    // a key in the grace period of its regeneration calls as its successor, and may read itself too
+    if (!r.caller().admin() && !e.id().equals(r.caller().keyHash())
+        && !r.caller().keyHash().equals(e.settings().path(VirtualKeyAuthenticator.REGENERATED_TO).asText(null))) {
       throw new ApiException(new ApiError(403, "permission_error", "A key may only read its own info", "key", "403", null));
     }
     ObjectNode out = Json.object();
@@ -278,7 +282,7 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
       long until = clock.millis() + BudgetPeriods.parse(grace).toMillis();
       save(new Entity(old.kind(), old.id(), old.alias() == null ? null : old.alias() + " (regenerated)", old.userId(), old.teamId(),
           old.spend(), null, old.blocked(), old.expires() == null ? until : Math.min(old.expires(), until),
-          old.settings().deepCopy().put("regenerated_to", fresh.get("token_id").asText()), old.createdAt(), clock.millis()));
+          old.settings().deepCopy().put(VirtualKeyAuthenticator.REGENERATED_TO, fresh.get("token_id").asText()), old.createdAt(), clock.millis()));
     }
     return fresh;
   }

@@ -126,7 +126,7 @@ class KeysTest {
       }
       assertThat(db.scalar("SELECT COUNT(*) FROM tg_spend_log")).as("one row per call that reached a provider").isEqualTo(4);
       JsonNode logs = json(gw.get("/spend/logs?api_key=" + key));
-      assertThat(logs).hasSize(3);
+      assertThat(logs).as("the old key's call in the grace period is its successor's").hasSize(2);
       assertThat(logs.get(0).get("model_group").asText()).isEqualTo("priced");
       assertThat(json(gw.get("/global/spend")).get("spend").asDouble()).isCloseTo(0.08, org.assertj.core.data.Offset.offset(1e-9));
     }
@@ -234,6 +234,37 @@ class KeysTest {
       assertThat(error.get("param").isNull()).as("the key is not echoed").isTrue();
       assertThat(error.get("message").asText())
           .startsWith("Authentication Error - Expired Key. Key Expiry time 2020-01-01T00:00:00Z and current time ").doesNotContain(key);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void duringTheGracePeriodTheOldAndNewKeyShareOneBudgetAndOneRateLimit(Backend backend) throws Exception {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      String old = generate(gw, "{\"max_budget\":0.1}");
+      String fresh = json(gw.post("/key/regenerate", "{\"key\":\"" + old + "\",\"grace_period\":\"1h\"}")).get("key").asText();
+      int ok = 0;
+      for (int i = 0; i < 10; i++) {
+        HttpResponse<String> r = gw.post("/v1/chat/completions", CHAT, i % 2 == 0 ? old : fresh);
+        if (r.statusCode() == 200) {
+          ok++;
+        } else {
+          assertThat(json(r).at("/error/type").asText()).as(r.body()).isEqualTo("budget_exceeded");
+        }
+      }
+      assertThat(ok).as("0.1 buys five calls at 0.02, whichever secret makes them").isEqualTo(5);
+      assertThat(json(gw.get("/key/info?key=" + fresh)).at("/info/spend").asDouble()).isCloseTo(0.1, org.assertj.core.data.Offset.offset(1e-9));
+      assertThat(gw.get("/key/info?key=" + old, old).statusCode()).as("the old key may still read its own info").isEqualTo(200);
+
+      String limited = generate(gw, "{\"rpm_limit\":2}");
+      String limitedFresh = json(gw.post("/key/regenerate", "{\"key\":\"" + limited + "\",\"grace_period\":\"1h\"}")).get("key").asText();
+      CalendarMinute.awaitRoomFor(5);
+      assertThat(gw.post("/v1/chat/completions", CHAT, limited).statusCode()).isEqualTo(200);
+      assertThat(gw.post("/v1/chat/completions", CHAT, limitedFresh).statusCode()).isEqualTo(200);
+      assertThat(gw.post("/v1/chat/completions", CHAT, limited).statusCode()).as("one rpm window for both secrets").isEqualTo(429);
+
+      assertThat(gw.post("/key/delete", "{\"keys\":[\"" + limitedFresh + "\"]}").statusCode()).isEqualTo(200);
+      assertThat(gw.post("/v1/chat/completions", CHAT, limited).statusCode()).as("the old secret goes with its successor").isEqualTo(401);
     }
   }
 
