@@ -72,8 +72,14 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     JsonNode handle(Req req) throws Exception;
   }
 
+  @FunctionalInterface
+  private interface Write {
+    void run() throws SQLException;
+  }
+
   private final SpendAdmin spend;
   private final ModelAdmin models;
+  private final Object keyAliases = new Object();
 
   public AdminRoutes(EntityStore store, Accounts accounts, Clock clock, SpendAdmin spend, ModelAdmin models) {
     super(store, accounts, clock);
@@ -154,7 +160,9 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     } else {
       e = new Entity(e.kind(), e.id(), e.alias(), e.userId(), e.teamId(), 0, e.budgetResetAt(), e.blocked(), expires, e.settings(), e.createdAt(), e.updatedAt());
     }
-    create(e);
+    Entity created = e;
+    // a regenerated key takes over its predecessor's alias
+    withUniqueAlias(created.alias(), copyOf != null ? copyOf.id() : created.id(), () -> create(created));
     ObjectNode v = keyView(e);
     v.put("key", plain);
     return v;
@@ -170,6 +178,24 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     byte[] b = new byte[24];
     RANDOM.nextBytes(b);
     return "sk-" + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
+  /**
+   * Writes a key after checking that no other key (but {@code exceptId}) has its alias, as LiteLLM
+   * does: tools find and rotate keys by alias. The check and the write are serialised on this
+   * replica, so concurrent calls with one alias cannot both pass.
+   */
+  private void withUniqueAlias(String alias, String exceptId, Write write) throws SQLException {
+    if (alias == null) {
+      write.run();
+      return;
+    }
+    synchronized (keyAliases) {
+      if (store.aliasTaken(Entity.KEY, alias, exceptId)) {
+        throw Fields.bad("Key with alias '" + alias + "' already exists. Unique key aliases across all keys are required.", "key_alias");
+      }
+      write.run();
+    }
   }
 
   /** A key given as {@code sk-...} (hashed here) or as its hash (token). */
@@ -189,7 +215,8 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
           clock.millis() + BudgetPeriods.parse(body.get("duration").asText()).toMillis(), u.settings(), u.createdAt(), u.updatedAt());
       u.settings().remove("duration");
     }
-    save(u);
+    Entity changed = u;
+    withUniqueAlias(body.hasNonNull("key_alias") ? changed.alias() : null, changed.id(), () -> save(changed));
     return keyView(u);
   }
 

@@ -270,6 +270,27 @@ class KeysTest {
 
   @ParameterizedTest
   @EnumSource(Backend.class)
+  void keyAliasesAreUniqueEvenWhenTenGeneratesRaceForOne(Backend backend) throws Exception {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      List<HttpResponse<String>> all = concurrently(gw, 10, "/key/generate", "{\"key_alias\":\"same-alias\"}", TestGateway.MASTER_KEY);
+      assertThat(all).filteredOn(r -> r.statusCode() == 200).hasSize(1);
+      for (HttpResponse<String> r : all.stream().filter(r -> r.statusCode() != 200).toList()) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(json(r).at("/error/message").asText())
+            .isEqualTo("Key with alias 'same-alias' already exists. Unique key aliases across all keys are required.");
+        assertThat(json(r).at("/error/param").asText()).isEqualTo("key_alias");
+      }
+      String other = generate(gw, "{\"key_alias\":\"other-alias\"}");
+      assertThat(gw.post("/key/update", "{\"key\":\"" + other + "\",\"key_alias\":\"same-alias\"}").statusCode()).isEqualTo(400);
+      assertThat(gw.post("/key/update", "{\"key\":\"" + other + "\",\"key_alias\":\"other-alias\",\"max_budget\":1}").statusCode())
+          .as("a key keeps its own alias").isEqualTo(200);
+      assertThat(gw.post("/key/regenerate", "{\"key\":\"" + other + "\"}").statusCode()).as("its successor takes it over").isEqualTo(200);
+      assertThat(json(gw.get("/key/list?key_alias=same-alias")).get("total_count").asInt()).isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
   void anIdThatExistsIs400NamingItAndNeverMakesTheDatabaseLookDown(Backend backend) throws Exception {
     try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
       assertThat(gw.post("/team/new", "{\"team_id\":\"t1\"}").statusCode()).isEqualTo(200);
