@@ -119,8 +119,8 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
   }
 
   private void entityRoutes(io.vertx.ext.web.Router web, GatewayVerticle.RouteSupport s, String base, Kind k, String deleteField) {
-    post(web, s, base + "/new", r -> create(k, k.fields().check(r.body())));
-    post(web, s, base + "/update", r -> update(k, k.fields().check(r.body())));
+    post(web, s, base + "/new", r -> create(k, checked(k, r.body())));
+    post(web, s, base + "/update", r -> update(k, checked(k, r.body())));
     post(web, s, base + "/delete", r -> {
       Fields.of(deleteField, k == BUDGET ? STRING : STRINGS).check(r.body());
       List<String> ids = k == BUDGET ? List.of(required(r, "id")) : ids(r.body(), deleteField);
@@ -316,13 +316,19 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
 
   // --- users, teams, end users, budgets ---
 
+  /** A /new or /update body checked: its fields, and a user's {@code user_role}. */
+  private static ObjectNode checked(Kind k, JsonNode body) {
+    ObjectNode checked = k.fields().check(body);
+    if (k == USER && checked.hasNonNull("user_role") && !ROLES.contains(checked.get("user_role").asText())) {
+      throw Fields.bad("user_role: expected one of " + ROLES, "user_role");
+    }
+    return checked;
+  }
+
   private JsonNode create(Kind k, ObjectNode body) throws SQLException {
     String id = EntityAdmin.text(body, k.idField());
     if (k == CUSTOMER && id == null) {
       throw Fields.bad("'user_id' is required: the end user's id (the request's 'user' field)", "user_id");
-    }
-    if (k == USER && body.hasNonNull("user_role") && !ROLES.contains(body.get("user_role").asText())) {
-      throw Fields.bad("user_role: expected one of " + ROLES, "user_role");
     }
     Entity e = newEntity(k, id == null ? newId() : id, body);
     create(e);

@@ -311,4 +311,19 @@ class KeysTest {
       assertThat(json(gw.get("/health/readiness")).findValue("db").asText()).isEqualTo("connected");
     }
   }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void userRoleIsCheckedOnUpdateAsOnCreate(Backend backend) {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      assertThat(gw.post("/user/new", "{\"user_id\":\"bob\",\"user_role\":\"internal_user\",\"auto_create_key\":false}").statusCode()).isEqualTo(200);
+      for (String path : List.of("/user/new", "/user/update")) {
+        HttpResponse<String> r = gw.post(path, "{\"user_id\":\"bob\",\"user_role\":\"god\"}");
+        assertThat(r.statusCode()).as(path).isEqualTo(400);
+        assertThat(json(r).at("/error/param").asText()).isEqualTo("user_role");
+      }
+      assertThat(gw.post("/user/update", "{\"user_id\":\"bob\",\"user_role\":\"proxy_admin_viewer\"}").statusCode()).isEqualTo(200);
+      assertThat(json(gw.get("/user/info?user_id=bob")).at("/user_info/user_role").asText()).isEqualTo("proxy_admin_viewer");
+    }
+  }
 }
