@@ -406,7 +406,8 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     return out;
   }
 
-  private JsonNode memberAdd(Req r) throws SQLException {
+  // member_add and member_delete read, change and write the team's member list: one at a time on this replica
+  private synchronized JsonNode memberAdd(Req r) throws SQLException {
     ObjectNode body = Fields.of("team_id", STRING, "member", ANY, "max_budget_in_team", Fields.Type.NUMBER).check(r.body());
     Entity team = find(Entity.TEAM, required(r, "team_id"));
     JsonNode member = body.get("member");
@@ -425,6 +426,12 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
       if (!m.hasNonNull("user_id") && !m.hasNonNull("user_email")) {
         throw Fields.bad("member: user_id or user_email is required", "member");
       }
+      String dup = m.hasNonNull("user_id") ? "user_id" : "user_email";
+      for (JsonNode existing : list) {
+        if (m.get(dup).asText().equals(existing.path(dup).asText(null))) {
+          throw Fields.bad("User=" + m.get(dup).asText() + " already in team " + team.id(), "member");
+        }
+      }
       ObjectNode entry = Json.object().put("role", m.path("role").asText("user"));
       entry.set("user_id", m.get("user_id"));
       entry.set("user_email", m.get("user_email"));
@@ -435,7 +442,7 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     return view(TEAM, u);
   }
 
-  private JsonNode memberDelete(Req r) throws SQLException {
+  private synchronized JsonNode memberDelete(Req r) throws SQLException {
     ObjectNode body = Fields.of("team_id", STRING, "user_id", STRING, "user_email", STRING).check(r.body());
     Entity team = find(Entity.TEAM, required(r, "team_id"));
     ObjectNode settings = team.settings().deepCopy();

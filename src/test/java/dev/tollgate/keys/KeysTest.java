@@ -326,4 +326,20 @@ class KeysTest {
       assertThat(json(gw.get("/user/info?user_id=bob")).at("/user_info/user_role").asText()).isEqualTo("proxy_admin_viewer");
     }
   }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void aTeamMemberIsAddedOnce(Backend backend) {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      assertThat(gw.post("/team/new", "{\"team_id\":\"t1\"}").statusCode()).isEqualTo(200);
+      String add = "{\"team_id\":\"t1\",\"member\":{\"role\":\"user\",\"user_id\":\"bob\"}}";
+      assertThat(gw.post("/team/member_add", add).statusCode()).isEqualTo(200);
+      HttpResponse<String> again = gw.post("/team/member_add", add);
+      assertThat(again.statusCode()).isEqualTo(400);
+      assertThat(json(again).at("/error/message").asText()).startsWith("User=bob already in team");
+      HttpResponse<String> twiceInOne = gw.post("/team/member_add", "{\"team_id\":\"t1\",\"member\":[{\"user_email\":\"a@x.io\"},{\"user_email\":\"a@x.io\"}]}");
+      assertThat(twiceInOne.statusCode()).isEqualTo(400);
+      assertThat(json(gw.get("/team/info?team_id=t1")).at("/team_info/members_with_roles").findValuesAsText("role")).hasSize(1);
+    }
+  }
 }
