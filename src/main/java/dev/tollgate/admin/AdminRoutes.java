@@ -18,7 +18,9 @@ import dev.tollgate.call.ApiException;
 import dev.tollgate.json.Json;
 import dev.tollgate.keys.Accounts;
 import dev.tollgate.keys.BudgetPeriods;
+import dev.tollgate.keys.VirtualKeyAuthenticator;
 import dev.tollgate.server.GatewayVerticle;
+import dev.tollgate.store.Database;
 import dev.tollgate.store.Entity;
 import dev.tollgate.store.EntityStore;
 import io.vertx.core.MultiMap;
@@ -70,8 +72,14 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     JsonNode handle(Req req) throws Exception;
   }
 
+  @FunctionalInterface
+  private interface Write {
+    void run() throws SQLException;
+  }
+
   private final SpendAdmin spend;
   private final ModelAdmin models;
+  private final Object keyAliases = new Object();
 
   public AdminRoutes(EntityStore store, Accounts accounts, Clock clock, SpendAdmin spend, ModelAdmin models) {
     super(store, accounts, clock);
@@ -111,8 +119,8 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
   }
 
   private void entityRoutes(io.vertx.ext.web.Router web, GatewayVerticle.RouteSupport s, String base, Kind k, String deleteField) {
-    post(web, s, base + "/new", r -> create(k, k.fields().check(r.body())));
-    post(web, s, base + "/update", r -> update(k, k.fields().check(r.body())));
+    post(web, s, base + "/new", r -> create(k, checked(k, r.body())));
+    post(web, s, base + "/update", r -> update(k, checked(k, r.body())));
     post(web, s, base + "/delete", r -> {
       Fields.of(deleteField, k == BUDGET ? STRING : STRINGS).check(r.body());
       List<String> ids = k == BUDGET ? List.of(required(r, "id")) : ids(r.body(), deleteField);
@@ -144,14 +152,17 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     }
     e.settings().put("key_name", "sk-..." + plain.substring(plain.length() - 4));
     if (copyOf != null) {
+      ObjectNode settings = copyOf.settings().deepCopy().put("key_name", "sk-..." + plain.substring(plain.length() - 4));
+      settings.remove(VirtualKeyAuthenticator.REGENERATED_TO);
       e = new Entity(Entity.KEY, hash, copyOf.alias(), copyOf.userId(), copyOf.teamId(), accounts.spent(Entity.KEY, copyOf.id()),
-          copyOf.budgetResetAt(), copyOf.blocked(), copyOf.expires(), copyOf.settings().deepCopy().put("key_name", "sk-..." + plain.substring(plain.length() - 4)),
-          clock.millis(), clock.millis());
+          copyOf.budgetResetAt(), copyOf.blocked(), copyOf.expires(), settings, clock.millis(), clock.millis());
       e = updated(KEY, e, body);
     } else {
       e = new Entity(e.kind(), e.id(), e.alias(), e.userId(), e.teamId(), 0, e.budgetResetAt(), e.blocked(), expires, e.settings(), e.createdAt(), e.updatedAt());
     }
-    create(e);
+    Entity created = e;
+    // a regenerated key takes over its predecessor's alias
+    withUniqueAlias(created.alias(), copyOf != null ? copyOf.id() : created.id(), () -> create(created));
     ObjectNode v = keyView(e);
     v.put("key", plain);
     return v;
@@ -167,6 +178,24 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     byte[] b = new byte[24];
     RANDOM.nextBytes(b);
     return "sk-" + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
+  /**
+   * Writes a key after checking that no other key (but {@code exceptId}) has its alias, as LiteLLM
+   * does: tools find and rotate keys by alias. The check and the write are serialised on this
+   * replica, so concurrent calls with one alias cannot both pass.
+   */
+  private void withUniqueAlias(String alias, String exceptId, Write write) throws SQLException {
+    if (alias == null) {
+      write.run();
+      return;
+    }
+    synchronized (keyAliases) {
+      if (store.aliasTaken(Entity.KEY, alias, exceptId)) {
+        throw Fields.bad("Key with alias '" + alias + "' already exists. Unique key aliases across all keys are required.", "key_alias");
+      }
+      write.run();
+    }
   }
 
   /** A key given as {@code sk-...} (hashed here) or as its hash (token). */
@@ -186,7 +215,8 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
           clock.millis() + BudgetPeriods.parse(body.get("duration").asText()).toMillis(), u.settings(), u.createdAt(), u.updatedAt());
       u.settings().remove("duration");
     }
-    save(u);
+    Entity changed = u;
+    withUniqueAlias(body.hasNonNull("key_alias") ? changed.alias() : null, changed.id(), () -> save(changed));
     return keyView(u);
   }
 
@@ -215,7 +245,9 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
   private JsonNode keyInfo(Req r) throws SQLException {
     String given = r.param("key");
     Entity e = given == null ? find(Entity.KEY, r.caller().keyHash()) : findKey(given);
-    if (!r.caller().admin() && !e.id().equals(r.caller().keyHash())) {
+    // a key in the grace period of its regeneration calls as its successor, and may read itself too
+    if (!r.caller().admin() && !e.id().equals(r.caller().keyHash())
+        && !r.caller().keyHash().equals(e.settings().path(VirtualKeyAuthenticator.REGENERATED_TO).asText(null))) {
       throw new ApiException(new ApiError(403, "permission_error", "A key may only read its own info", "key", "403", null));
     }
     ObjectNode out = Json.object();
@@ -277,20 +309,26 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
       long until = clock.millis() + BudgetPeriods.parse(grace).toMillis();
       save(new Entity(old.kind(), old.id(), old.alias() == null ? null : old.alias() + " (regenerated)", old.userId(), old.teamId(),
           old.spend(), null, old.blocked(), old.expires() == null ? until : Math.min(old.expires(), until),
-          old.settings().deepCopy().put("regenerated_to", fresh.get("token_id").asText()), old.createdAt(), clock.millis()));
+          old.settings().deepCopy().put(VirtualKeyAuthenticator.REGENERATED_TO, fresh.get("token_id").asText()), old.createdAt(), clock.millis()));
     }
     return fresh;
   }
 
   // --- users, teams, end users, budgets ---
 
+  /** A /new or /update body checked: its fields, and a user's {@code user_role}. */
+  private static ObjectNode checked(Kind k, JsonNode body) {
+    ObjectNode checked = k.fields().check(body);
+    if (k == USER && checked.hasNonNull("user_role") && !ROLES.contains(checked.get("user_role").asText())) {
+      throw Fields.bad("user_role: expected one of " + ROLES, "user_role");
+    }
+    return checked;
+  }
+
   private JsonNode create(Kind k, ObjectNode body) throws SQLException {
     String id = EntityAdmin.text(body, k.idField());
     if (k == CUSTOMER && id == null) {
       throw Fields.bad("'user_id' is required: the end user's id (the request's 'user' field)", "user_id");
-    }
-    if (k == USER && body.hasNonNull("user_role") && !ROLES.contains(body.get("user_role").asText())) {
-      throw Fields.bad("user_role: expected one of " + ROLES, "user_role");
     }
     Entity e = newEntity(k, id == null ? newId() : id, body);
     create(e);
@@ -368,7 +406,8 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     return out;
   }
 
-  private JsonNode memberAdd(Req r) throws SQLException {
+  // member_add and member_delete read, change and write the team's member list: one at a time on this replica
+  private synchronized JsonNode memberAdd(Req r) throws SQLException {
     ObjectNode body = Fields.of("team_id", STRING, "member", ANY, "max_budget_in_team", Fields.Type.NUMBER).check(r.body());
     Entity team = find(Entity.TEAM, required(r, "team_id"));
     JsonNode member = body.get("member");
@@ -387,6 +426,12 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
       if (!m.hasNonNull("user_id") && !m.hasNonNull("user_email")) {
         throw Fields.bad("member: user_id or user_email is required", "member");
       }
+      String dup = m.hasNonNull("user_id") ? "user_id" : "user_email";
+      for (JsonNode existing : list) {
+        if (m.get(dup).asText().equals(existing.path(dup).asText(null))) {
+          throw Fields.bad("User=" + m.get(dup).asText() + " already in team " + team.id(), "member");
+        }
+      }
       ObjectNode entry = Json.object().put("role", m.path("role").asText("user"));
       entry.set("user_id", m.get("user_id"));
       entry.set("user_email", m.get("user_email"));
@@ -397,7 +442,7 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     return view(TEAM, u);
   }
 
-  private JsonNode memberDelete(Req r) throws SQLException {
+  private synchronized JsonNode memberDelete(Req r) throws SQLException {
     ObjectNode body = Fields.of("team_id", STRING, "user_id", STRING, "user_email", STRING).check(r.body());
     Entity team = find(Entity.TEAM, required(r, "team_id"));
     ObjectNode settings = team.settings().deepCopy();
@@ -477,6 +522,9 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
       Throwable t = ar.cause();
       if (t instanceof ApiException ae) {
         ae.error().writeTo(rc.response());
+      } else if (t instanceof SQLException se && Database.isConstraintViolation(se)) {
+        new ApiError(409, "invalid_request_error", "The change conflicts with an entry that already exists; nothing was changed.", null, "409", null)
+            .writeTo(rc.response());
       } else if (t instanceof SQLException) {
         log.warn("admin {} failed: database error: {}", rc.request().path(), t.getMessage());
         ApiError.of(503, "The database is unavailable; the change was not made. Try again when it is back.").writeTo(rc.response());

@@ -18,6 +18,7 @@ import dev.tollgate.call.ApiException;
 import dev.tollgate.json.Json;
 import dev.tollgate.keys.Accounts;
 import dev.tollgate.keys.BudgetPeriods;
+import dev.tollgate.store.Database;
 import dev.tollgate.store.Entity;
 import dev.tollgate.store.EntityStore;
 import java.sql.SQLException;
@@ -105,7 +106,7 @@ class EntityAdmin {
     try {
       store.insert(e);
     } catch (SQLException ex) {
-      if (store.get(e.kind(), e.id()).isPresent()) {
+      if (Database.isConstraintViolation(ex)) {
         throw new ApiException(ApiError.badRequest(e.kind() + " '" + e.id() + "' already exists", null));
       }
       throw ex;

@@ -8,7 +8,9 @@ import dev.tollgate.call.ApiException;
 import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.Environment;
+import dev.tollgate.auth.Principal;
 import dev.tollgate.json.Json;
+import dev.tollgate.limits.ModelAccess;
 import dev.tollgate.observe.logs.Secrets;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
@@ -37,17 +39,19 @@ public final class ModelAdmin {
 
   private final ModelStore store;
   private final Router router;
+  private final ModelAccess access;
   private final Prices prices;
   private final Environment env;
   private final boolean storeInDb;
   private final Clock clock;
   private final Consumer<String> changed;
 
-  public ModelAdmin(ModelStore store, Router router, Prices prices, Environment env, boolean storeInDb, Clock clock,
+  public ModelAdmin(ModelStore store, Router router, ModelAccess access, Prices prices, Environment env, boolean storeInDb, Clock clock,
       Consumer<String> changed) {
     this.changed = changed;
     this.store = store;
     this.router = router;
+    this.access = access;
     this.prices = prices;
     this.env = env;
     this.storeInDb = storeInDb;
@@ -114,10 +118,11 @@ public final class ModelAdmin {
       changed.accept(id);
       return Json.object().put("message", "Model deleted: " + id);
     });
+    // any key may read these: it sees only the models it may call, and never a credential
     for (String path : List.of("/model/info", "/v1/model/info")) {
-      admin.get(web, s, path, r -> info(), false);
+      admin.get(web, s, path, r -> info(r.caller()), false);
     }
-    admin.get(web, s, "/model_group/info", r -> groups(), false);
+    admin.get(web, s, "/model_group/info", r -> groups(r.caller()), false);
   }
 
   private JsonNode save(ObjectNode body, String existingId) throws SQLException {
@@ -141,11 +146,14 @@ public final class ModelAdmin {
     return modelView(entry(m), true);
   }
 
-  private JsonNode info() throws SQLException {
+  private JsonNode info(Principal caller) throws SQLException {
     ArrayNode data = Json.MAPPER.createArrayNode();
     Map<String, Boolean> seen = new LinkedHashMap<>();
     for (Deployment d : router.deployments()) {
       seen.put(d.id(), true);
+      if (!access.mayCall(caller, d.modelName())) {
+        continue;
+      }
       ObjectNode e = Json.object().put("model_name", d.modelName());
       e.set("litellm_params", d.litellmParams());
       e.set("model_info", d.modelInfo().deepCopy().put("id", d.id()));
@@ -153,7 +161,7 @@ public final class ModelAdmin {
     }
     List<ModelStore.StoredModel> stored = store.all();
     for (ModelStore.StoredModel m : stored) {
-      if (!seen.containsKey(m.modelId())) {
+      if (!seen.containsKey(m.modelId()) && access.mayCall(caller, m.modelName())) {
         ObjectNode e = m.litellmParams() == null ? Json.object().put("model_name", m.modelName()) : entry(m);
         if (m.litellmParams() == null) {
           e.set("model_info", m.modelInfo().deepCopy().put("id", m.modelId()).put("error", saltMessage(1)));
@@ -166,24 +174,23 @@ public final class ModelAdmin {
     return out;
   }
 
-  /** A model entry with its secrets hidden and its prices filled in. */
+  /** A model entry with its credentials hidden, marked active or not. */
   private ObjectNode modelView(ObjectNode entry, boolean active) {
     ObjectNode v = entry.deepCopy();
-    if (v.get("litellm_params") instanceof ObjectNode p) {
-      for (String secret : List.of("api_key", "aws_secret_access_key", "aws_session_token", "vertex_credentials")) {
-        if (p.has(secret)) {
-          p.put(secret, "***");
-        }
-      }
+    if (v.has("litellm_params")) {
+      v.set("litellm_params", Secrets.masked(v.get("litellm_params")));
     }
     ObjectNode info = v.has("model_info") ? (ObjectNode) v.get("model_info") : v.putObject("model_info");
     info.put("active", active);
     return v;
   }
 
-  private JsonNode groups() {
+  private JsonNode groups(Principal caller) {
     ArrayNode data = Json.MAPPER.createArrayNode();
     for (String name : router.modelNames()) {
+      if (!access.mayCall(caller, name)) {
+        continue;
+      }
       List<Deployment> ds = router.group(name).orElse(List.of());
       ObjectNode g = Json.object().put("model_group", name);
       ArrayNode providers = g.putArray("providers");

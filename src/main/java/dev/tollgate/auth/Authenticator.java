@@ -1,15 +1,21 @@
 package dev.tollgate.auth;
 
+import dev.tollgate.provider.UpstreamException;
 import io.vertx.core.MultiMap;
 
 /** Decides, from memory only (no I/O on the request path), who a request's key belongs to. */
 public interface Authenticator {
   Result authenticate(String presentedKey, MultiMap headers);
 
-  /** Allowed with a principal, or denied with the status and message the client sees. */
+  /** Allowed with a principal, or denied with the status, error type and message the client sees. */
   sealed interface Result {
     record Allowed(Principal principal) implements Result {}
 
-    record Denied(int status, String message) implements Result {}
+    record Denied(int status, String type, String message) implements Result {
+      /** The usual type for the status ({@code authentication_error} for 401). */
+      public Denied(int status, String message) {
+        this(status, UpstreamException.typeFor(status), message);
+      }
+    }
   }
 }

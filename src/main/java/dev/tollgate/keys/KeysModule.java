@@ -15,6 +15,7 @@ import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.GatewayConfig;
 import dev.tollgate.limits.Enforcement;
+import dev.tollgate.limits.ModelAccess;
 import dev.tollgate.observe.ObservedEvents;
 import dev.tollgate.redis.SharedRedis;
 import io.vertx.core.Vertx;
@@ -165,9 +166,10 @@ public final class KeysModule implements AutoCloseable {
       throw new ConfigException("spend journal: " + e.getMessage() + " (set general_settings.spend_journal_dir to a writable folder)");
     }
     authenticator = new VirtualKeyAuthenticator(master, accounts, clock);
-    enforcement = new Enforcement(accounts, prices, writer, router, clock, events);
+    ModelAccess access = new ModelAccess(accounts, router);
+    enforcement = new Enforcement(accounts, access, prices, writer, router, clock, events);
     admin = new AdminRoutes(entities, accounts, clock, new SpendAdmin(spendStore, prices, router, 0),
-        new ModelAdmin(models, router, prices, config.env(), storeModelsInDb, clock, this::modelsChanged));
+        new ModelAdmin(models, router, access, prices, config.env(), storeModelsInDb, clock, this::modelsChanged));
     maintenance = Thread.ofPlatform().name("tollgate-accounts-refresh").daemon().start(this::maintain);
     return this;
   }

@@ -7,6 +7,7 @@ import dev.tollgate.auth.Principal;
 import dev.tollgate.store.Entity;
 import io.vertx.core.MultiMap;
 import java.time.Clock;
+import java.time.Instant;
 
 /**
  * The master key, then virtual keys from the in-memory {@link Accounts} (no database call). A key
@@ -16,6 +17,10 @@ import java.time.Clock;
 public final class VirtualKeyAuthenticator implements Authenticator {
   static final String DB_UNAVAILABLE = "This API key cannot be checked right now: the gateway's database is unreachable and "
       + "the key is not in its cache. Keys used recently keep working; try again when the database is back.";
+
+  /** Setting of a key regenerated with a grace period: its successor's hash. */
+  public static final String REGENERATED_TO = "regenerated_to";
+  private static final int MAX_REGENERATIONS = 16;
 
   private final MasterKeyAuthenticator master;
   private final Accounts accounts;
@@ -41,11 +46,19 @@ public final class VirtualKeyAuthenticator implements Authenticator {
       }
       return byMaster;
     }
-    if (key.blocked()) {
-      return new Result.Denied(401, "Authentication error: this key is blocked. Unblock it with /key/unblock.");
+    long now = clock.millis();
+    Result refused = refusal(key, now);
+    // a key regenerated with a grace period acts as its successor until the grace ends: one
+    // budget, one set of rate limits, one spend for the two secrets
+    for (int hops = 0; refused == null && key.settings().hasNonNull(REGENERATED_TO); hops++) {
+      key = hops < MAX_REGENERATIONS ? accounts.get(Entity.KEY, key.settings().get(REGENERATED_TO).asText()) : null;
+      if (key == null) {
+        return byMaster; // the successor was deleted: the old secret goes with it
+      }
+      refused = refusal(key, now);
     }
-    if (key.expires() != null && key.expires() <= clock.millis()) {
-      return new Result.Denied(401, "Authentication error: this key has expired (expires " + java.time.Instant.ofEpochMilli(key.expires()) + ").");
+    if (refused != null) {
+      return refused;
     }
     Entity team = accounts.get(Entity.TEAM, key.teamId());
     if (team != null && team.blocked()) {
@@ -53,6 +66,18 @@ public final class VirtualKeyAuthenticator implements Authenticator {
     }
     Entity user = accounts.get(Entity.USER, key.userId());
     boolean admin = user != null && "proxy_admin".equals(user.settings().path("user_role").asText());
-    return new Result.Allowed(new Principal(hash, admin));
+    return new Result.Allowed(new Principal(key.id(), admin));
+  }
+
+  private static Result refusal(Entity key, long now) {
+    if (key.blocked()) {
+      return new Result.Denied(401, "Authentication error: this key is blocked. Unblock it with /key/unblock.");
+    }
+    if (key.expires() != null && key.expires() <= now) {
+      // LiteLLM's status, type and wording, which clients match on
+      return new Result.Denied(400, "expired_key", "Authentication Error - Expired Key. Key Expiry time "
+          + Instant.ofEpochMilli(key.expires()) + " and current time " + Instant.ofEpochMilli(now));
+    }
+    return null;
   }
 }

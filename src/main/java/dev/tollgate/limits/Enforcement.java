@@ -48,11 +48,14 @@ public final class Enforcement implements Interceptor {
   private final Router router;
   private final Clock clock;
   private final ObservedEvents events;
+  private final ModelAccess access;
   private final RateWindows windows = new RateWindows();
   private volatile SharedLimits shared;
 
-  public Enforcement(Accounts accounts, Prices prices, SpendWriter writer, Router router, Clock clock, ObservedEvents events) {
+  public Enforcement(Accounts accounts, ModelAccess access, Prices prices, SpendWriter writer, Router router, Clock clock,
+      ObservedEvents events) {
     this.accounts = accounts;
+    this.access = access;
     this.prices = prices;
     this.writer = writer;
     this.router = router;
@@ -255,47 +258,21 @@ public final class Enforcement implements Interceptor {
     if (o.customer() != null && o.customer().blocked()) {
       return new ApiError(403, "permission_error", "End user " + o.endUser() + " is blocked.", "user", "403", null);
     }
-    for (Entity e : new Entity[] {o.key(), o.team()}) {
-      if (e == null) {
-        continue;
-      }
-      List<String> models = strings(e.settings().get("models"));
-      if (!models.isEmpty() && !allows(models, call.modelGroup)) {
-        String who = e.kind().equals(Entity.KEY) ? "API key" : "Team " + e.id();
-        return new ApiError(401, "key_model_access_denied", who + " not allowed to access model. This " + (e.kind().equals(Entity.KEY) ? "key" : "team")
-            + " can only access models=" + models + ". Tried to access " + call.modelGroup, "model", "401", null);
-      }
+    Entity refusing = access.refusing(o.key(), o.user(), o.team(), call.modelGroup);
+    if (refusing != null) {
+      String kind = refusing.kind(); // key, user or team
+      String who = kind.equals(Entity.KEY) ? "API key" : Character.toUpperCase(kind.charAt(0)) + kind.substring(1) + " " + refusing.id();
+      return new ApiError(401, "key_model_access_denied", who + " not allowed to access model. This " + kind + " can only access models="
+          + ModelAccess.models(refusing) + ". Tried to access " + call.modelGroup, "model", "401", null);
     }
     if (o.key() != null) {
-      List<String> routes = strings(o.key().settings().get("allowed_routes"));
+      List<String> routes = ModelAccess.strings(o.key().settings().get("allowed_routes"));
       if (!routes.isEmpty() && routes.stream().noneMatch(r -> ("/" + call.endpoint.path()).equals(r) || ("/v1/" + call.endpoint.path()).equals(r)
           || r.equals("llm_api_routes") || r.equals("openai_routes"))) {
         return new ApiError(403, "permission_error", "This key may not call /" + call.endpoint.path() + " (allowed_routes=" + routes + ")", null, "403", null);
       }
     }
     return null;
-  }
-
-  private boolean allows(List<String> models, String group) {
-    if (models.contains(group) || models.contains("*") || models.contains("all-proxy-models")) {
-      return true;
-    }
-    for (Deployment d : router.group(group).orElse(List.of())) {
-      for (String g : strings(d.modelInfo().get("access_groups"))) {
-        if (models.contains(g)) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  private static List<String> strings(JsonNode n) {
-    List<String> out = new ArrayList<>();
-    if (n != null && n.isArray()) {
-      n.forEach(x -> out.add(x.asText()));
-    }
-    return out;
   }
 
   private static List<RateWindows.Limit> limits(ProxyCall call, Owners o) {

@@ -6,7 +6,7 @@ import dev.tollgate.call.ApiError;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
-/** Lets a request through with its principal, or answers 401/403/503 in OpenAI's error shape. */
+/** Lets a request through with its principal, or answers the authenticator's refusal (400/401/403/503) in OpenAI's error shape. */
 final class AuthHandler implements Handler<RoutingContext> {
   static final String PRINCIPAL = "tollgate.principal";
   private final Authenticator authenticator;
@@ -29,9 +29,8 @@ final class AuthHandler implements Handler<RoutingContext> {
         rc.put(PRINCIPAL, allowed.principal());
         rc.next();
       }
-      case Authenticator.Result.Denied denied -> new ApiError(denied.status(), denied.status() == 401 ? "authentication_error"
-          : dev.tollgate.provider.UpstreamException.typeFor(denied.status()), denied.message(), null, Integer.toString(denied.status()), null)
-          .writeTo(rc.response());
+      case Authenticator.Result.Denied denied -> new ApiError(denied.status(), denied.type(), denied.message(), null,
+          Integer.toString(denied.status()), null).writeTo(rc.response());
     }
   }
 }

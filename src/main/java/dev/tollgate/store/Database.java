@@ -256,12 +256,24 @@ public final class Database implements AutoCloseable {
   }
 
   private static final int SQLITE_ERROR = 1;
+  private static final int SQLITE_CONSTRAINT = 19;
+
+  /**
+   * A unique key, primary key or other constraint refused the change (PostgreSQL: SQL state 23xxx;
+   * SQLite: result code 19, which xerial reports without a SQL state): the row is wrong, the
+   * database is fine.
+   */
+  public static boolean isConstraintViolation(SQLException e) {
+    String state = e.getSQLState();
+    return e instanceof java.sql.SQLIntegrityConstraintViolationException || (state != null && state.startsWith("23"))
+        || (state == null && (e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT);
+  }
 
   private void noteFailure(SQLException e) {
     String state = e.getSQLState();
     // connection-class errors (08xxx) and pool timeouts mean unreachable; constraint errors do not,
     // nor SQLite's plain SQL error (code 1, no SQL state: e.g. the history table of a fresh file)
-    boolean sqlError = state == null && e.getErrorCode() == SQLITE_ERROR;
+    boolean sqlError = state == null && (e.getErrorCode() == SQLITE_ERROR || isConstraintViolation(e));
     boolean connection = (state == null && !sqlError) || (state != null && state.startsWith("08"))
         || e instanceof java.sql.SQLTransientConnectionException;
     if (connection && reachable.compareAndSet(true, false)) {

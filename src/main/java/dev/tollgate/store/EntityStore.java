@@ -92,6 +92,11 @@ public final class EntityStore {
     return query("SELECT " + COLUMNS + " FROM tg_entity WHERE kind=? AND alias=?", kind, alias).stream().findFirst();
   }
 
+  /** Whether an entity of the kind other than {@code exceptId} has the alias. */
+  public boolean aliasTaken(String kind, String alias, String exceptId) throws SQLException {
+    return !query("SELECT " + COLUMNS + " FROM tg_entity WHERE kind=? AND alias=? AND id<>? LIMIT 1", kind, alias, exceptId).isEmpty();
+  }
+
   /** One page of a kind, optionally filtered by user and team; newest first. */
   public List<Entity> list(String kind, String userId, String teamId, int offset, int limit) throws SQLException {
     StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM tg_entity WHERE kind=?");

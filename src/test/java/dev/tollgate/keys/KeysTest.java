@@ -126,7 +126,7 @@ class KeysTest {
       }
       assertThat(db.scalar("SELECT COUNT(*) FROM tg_spend_log")).as("one row per call that reached a provider").isEqualTo(4);
       JsonNode logs = json(gw.get("/spend/logs?api_key=" + key));
-      assertThat(logs).hasSize(3);
+      assertThat(logs).as("the old key's call in the grace period is its successor's").hasSize(2);
       assertThat(logs.get(0).get("model_group").asText()).isEqualTo("priced");
       assertThat(json(gw.get("/global/spend")).get("spend").asDouble()).isCloseTo(0.08, org.assertj.core.data.Offset.offset(1e-9));
     }
@@ -155,17 +155,9 @@ class KeysTest {
   void twoHundredConcurrentCallsAgainstABudgetForFiftyNeverOvershoot(Backend backend) throws Exception {
     try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
       String key = generate(gw, "{\"max_budget\":1.0}");
-      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
-      for (int i = 0; i < 200; i++) {
-        calls.add(client.sendAsync(HttpRequest.newBuilder(URI.create(gw.url() + "/v1/chat/completions"))
-            .header("authorization", "Bearer " + key).header("content-type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(CHAT)).build(), HttpResponse.BodyHandlers.ofString()));
-      }
       AtomicInteger ok = new AtomicInteger();
       double billed = 0;
-      for (var f : calls) {
-        HttpResponse<String> r = f.get();
+      for (HttpResponse<String> r : concurrently(gw, 200, "/v1/chat/completions", CHAT, key)) {
         if (r.statusCode() == 200) {
           ok.incrementAndGet();
           billed += Double.parseDouble(r.headers().firstValue("x-litellm-response-cost").orElseThrow());
@@ -196,6 +188,158 @@ class KeysTest {
       HttpResponse<String> third = gw.post("/v1/chat/completions", CHAT, key);
       assertThat(third.statusCode()).isEqualTo(429);
       assertThat(third.headers().firstValue("retry-after")).isPresent();
+    }
+  }
+
+  /** Sends the same request {@code n} times at once; the responses in order. */
+  static List<HttpResponse<String>> concurrently(TestGateway gw, int n, String path, String body, String key) throws Exception {
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      calls.add(client.sendAsync(HttpRequest.newBuilder(URI.create(gw.url() + path))
+          .header("authorization", "Bearer " + key).header("content-type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    List<HttpResponse<String>> out = new ArrayList<>();
+    for (var f : calls) {
+      out.add(f.get());
+    }
+    return out;
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void theModelsOfAKeysUserRestrictItAsTheKeysAndTeamsDo(Backend backend) {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      assertThat(gw.post("/user/new", "{\"user_id\":\"bob\",\"models\":[\"priced\"],\"auto_create_key\":false}").statusCode()).isEqualTo(200);
+      String key = generate(gw, "{\"user_id\":\"bob\"}");
+      assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).isEqualTo(200);
+      HttpResponse<String> denied = gw.post("/v1/chat/completions", CHAT.replace("priced", "other"), key);
+      assertThat(denied.statusCode()).isEqualTo(401);
+      assertThat(json(denied).at("/error/type").asText()).isEqualTo("key_model_access_denied");
+      assertThat(json(denied).at("/error/message").asText()).startsWith("User bob not allowed to access model").contains("models=[priced]");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void anExpiredKeyIsRefusedAsLiteLlmDoes400ExpiredKey(Backend backend) {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      String key = generate(gw, "{\"expires\":\"2020-01-01T00:00:00Z\"}");
+      HttpResponse<String> r = gw.post("/v1/chat/completions", CHAT, key);
+      assertThat(r.statusCode()).isEqualTo(400);
+      JsonNode error = json(r).get("error");
+      assertThat(error.get("type").asText()).isEqualTo("expired_key");
+      assertThat(error.get("code").asText()).isEqualTo("400");
+      assertThat(error.get("param").isNull()).as("the key is not echoed").isTrue();
+      assertThat(error.get("message").asText())
+          .startsWith("Authentication Error - Expired Key. Key Expiry time 2020-01-01T00:00:00Z and current time ").doesNotContain(key);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void duringTheGracePeriodTheOldAndNewKeyShareOneBudgetAndOneRateLimit(Backend backend) throws Exception {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      String old = generate(gw, "{\"max_budget\":0.1}");
+      String fresh = json(gw.post("/key/regenerate", "{\"key\":\"" + old + "\",\"grace_period\":\"1h\"}")).get("key").asText();
+      int ok = 0;
+      for (int i = 0; i < 10; i++) {
+        HttpResponse<String> r = gw.post("/v1/chat/completions", CHAT, i % 2 == 0 ? old : fresh);
+        if (r.statusCode() == 200) {
+          ok++;
+        } else {
+          assertThat(json(r).at("/error/type").asText()).as(r.body()).isEqualTo("budget_exceeded");
+        }
+      }
+      assertThat(ok).as("0.1 buys five calls at 0.02, whichever secret makes them").isEqualTo(5);
+      assertThat(json(gw.get("/key/info?key=" + fresh)).at("/info/spend").asDouble()).isCloseTo(0.1, org.assertj.core.data.Offset.offset(1e-9));
+      assertThat(gw.get("/key/info?key=" + old, old).statusCode()).as("the old key may still read its own info").isEqualTo(200);
+
+      String limited = generate(gw, "{\"rpm_limit\":2}");
+      String limitedFresh = json(gw.post("/key/regenerate", "{\"key\":\"" + limited + "\",\"grace_period\":\"1h\"}")).get("key").asText();
+      CalendarMinute.awaitRoomFor(5);
+      assertThat(gw.post("/v1/chat/completions", CHAT, limited).statusCode()).isEqualTo(200);
+      assertThat(gw.post("/v1/chat/completions", CHAT, limitedFresh).statusCode()).isEqualTo(200);
+      assertThat(gw.post("/v1/chat/completions", CHAT, limited).statusCode()).as("one rpm window for both secrets").isEqualTo(429);
+
+      assertThat(gw.post("/key/delete", "{\"keys\":[\"" + limitedFresh + "\"]}").statusCode()).isEqualTo(200);
+      assertThat(gw.post("/v1/chat/completions", CHAT, limited).statusCode()).as("the old secret goes with its successor").isEqualTo(401);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void keyAliasesAreUniqueEvenWhenTenGeneratesRaceForOne(Backend backend) throws Exception {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      List<HttpResponse<String>> all = concurrently(gw, 10, "/key/generate", "{\"key_alias\":\"same-alias\"}", TestGateway.MASTER_KEY);
+      assertThat(all).filteredOn(r -> r.statusCode() == 200).hasSize(1);
+      for (HttpResponse<String> r : all.stream().filter(r -> r.statusCode() != 200).toList()) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(json(r).at("/error/message").asText())
+            .isEqualTo("Key with alias 'same-alias' already exists. Unique key aliases across all keys are required.");
+        assertThat(json(r).at("/error/param").asText()).isEqualTo("key_alias");
+      }
+      String other = generate(gw, "{\"key_alias\":\"other-alias\"}");
+      assertThat(gw.post("/key/update", "{\"key\":\"" + other + "\",\"key_alias\":\"same-alias\"}").statusCode()).isEqualTo(400);
+      assertThat(gw.post("/key/update", "{\"key\":\"" + other + "\",\"key_alias\":\"other-alias\",\"max_budget\":1}").statusCode())
+          .as("a key keeps its own alias").isEqualTo(200);
+      assertThat(gw.post("/key/regenerate", "{\"key\":\"" + other + "\"}").statusCode()).as("its successor takes it over").isEqualTo(200);
+      assertThat(json(gw.get("/key/list?key_alias=same-alias")).get("total_count").asInt()).isEqualTo(1);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void anIdThatExistsIs400NamingItAndNeverMakesTheDatabaseLookDown(Backend backend) throws Exception {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      assertThat(gw.post("/team/new", "{\"team_id\":\"t1\"}").statusCode()).isEqualTo(200);
+      HttpResponse<String> again = gw.post("/team/new", "{\"team_id\":\"t1\"}");
+      assertThat(again.statusCode()).isEqualTo(400);
+      assertThat(json(again).at("/error/message").asText()).isEqualTo("team 't1' already exists");
+
+      CompletableFuture<List<HttpResponse<String>>> duplicates = CompletableFuture.supplyAsync(() -> {
+        try {
+          return concurrently(gw, 30, "/user/new", "{\"user_id\":\"u1\",\"auto_create_key\":false}", TestGateway.MASTER_KEY);
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
+      List<HttpResponse<String>> unknown = concurrently(gw, 100, "/v1/chat/completions", CHAT, "sk-not-a-key");
+      assertThat(duplicates.get()).extracting(HttpResponse::statusCode).containsOnly(200, 400).containsOnlyOnce(200);
+      assertThat(unknown).extracting(HttpResponse::statusCode).as("an unknown key is a 401, never a 503").containsOnly(401);
+      assertThat(json(gw.get("/health/readiness")).findValue("db").asText()).isEqualTo("connected");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void userRoleIsCheckedOnUpdateAsOnCreate(Backend backend) {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      assertThat(gw.post("/user/new", "{\"user_id\":\"bob\",\"user_role\":\"internal_user\",\"auto_create_key\":false}").statusCode()).isEqualTo(200);
+      for (String path : List.of("/user/new", "/user/update")) {
+        HttpResponse<String> r = gw.post(path, "{\"user_id\":\"bob\",\"user_role\":\"god\"}");
+        assertThat(r.statusCode()).as(path).isEqualTo(400);
+        assertThat(json(r).at("/error/param").asText()).isEqualTo("user_role");
+      }
+      assertThat(gw.post("/user/update", "{\"user_id\":\"bob\",\"user_role\":\"proxy_admin_viewer\"}").statusCode()).isEqualTo(200);
+      assertThat(json(gw.get("/user/info?user_id=bob")).at("/user_info/user_role").asText()).isEqualTo("proxy_admin_viewer");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void aTeamMemberIsAddedOnce(Backend backend) {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      assertThat(gw.post("/team/new", "{\"team_id\":\"t1\"}").statusCode()).isEqualTo(200);
+      String add = "{\"team_id\":\"t1\",\"member\":{\"role\":\"user\",\"user_id\":\"bob\"}}";
+      assertThat(gw.post("/team/member_add", add).statusCode()).isEqualTo(200);
+      HttpResponse<String> again = gw.post("/team/member_add", add);
+      assertThat(again.statusCode()).isEqualTo(400);
+      assertThat(json(again).at("/error/message").asText()).startsWith("User=bob already in team");
+      HttpResponse<String> twiceInOne = gw.post("/team/member_add", "{\"team_id\":\"t1\",\"member\":[{\"user_email\":\"a@x.io\"},{\"user_email\":\"a@x.io\"}]}");
+      assertThat(twiceInOne.statusCode()).isEqualTo(400);
+      assertThat(json(gw.get("/team/info?team_id=t1")).at("/team_info/members_with_roles").findValuesAsText("role")).hasSize(1);
     }
   }
 }

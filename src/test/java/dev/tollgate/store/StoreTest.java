@@ -24,6 +24,12 @@ class StoreTest {
     return Database.open(ConfigLoader.fromYaml("{}", "test", new Environment(t.env())));
   }
 
+  /** The entities of a database migrated to the latest schema. */
+  private static EntityStore migrated(Database db) {
+    db.migrate();
+    return new EntityStore(db);
+  }
+
   @ParameterizedTest
   @EnumSource(Backend.class)
   void freshDatabaseIsMigratedAndTwoReplicasMigratingAtOnceBothSucceed(Backend backend) throws Exception {
@@ -68,8 +74,7 @@ class StoreTest {
   @EnumSource(Backend.class)
   void spendBatchesAreIdempotentPerRequestIdAndFeedEntitiesAndDailyTotals(Backend backend) throws Exception {
     try (TestDatabase t = TestDatabase.create(backend); Database db = open(t)) {
-      db.migrate();
-      EntityStore entities = new EntityStore(db);
+      EntityStore entities = migrated(db);
       SpendStore spend = new SpendStore(db);
       entities.insert(new Entity(Entity.KEY, "hash-a", null, "alice", "team-1", 0, null, false, null, Json.object(), 1, 1));
       entities.insert(new Entity(Entity.TEAM, "team-1", null, null, null, 0, null, false, null, Json.object(), 1, 1));
@@ -94,6 +99,19 @@ class StoreTest {
 
       assertThat(spend.deleteBefore(now + 1, 2)).isEqualTo(3);
       assertThat(spend.logs(new SpendStore.LogFilter(null, null, null, null, null, null), 0, 10)).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void aDuplicateIdIsAConstraintViolationThatLeavesTheDatabaseReachable(Backend backend) throws Exception {
+    try (TestDatabase t = TestDatabase.create(backend); Database db = open(t)) {
+      EntityStore entities = migrated(db);
+      Entity team = new Entity(Entity.TEAM, "t1", null, null, null, 0, null, false, null, Json.object(), 1, 1);
+      entities.insert(team);
+      assertThatThrownBy(() -> entities.insert(team)).isInstanceOfSatisfying(java.sql.SQLException.class,
+          e -> assertThat(Database.isConstraintViolation(e)).as(e.getMessage()).isTrue());
+      assertThat(db.reachable()).as("a refused row says nothing about the connection").isTrue();
     }
   }
 

@@ -32,7 +32,7 @@ public final class DetailedDebugInterceptor implements Interceptor {
     }
     StringBuilder headers = new StringBuilder("{");
     for (Map.Entry<String, String> h : call.requestHeaders) {
-      headers.append(h.getKey()).append(": ").append(isCredential(h.getKey()) ? "[REDACTED]" : h.getValue()).append(", ");
+      headers.append(h.getKey()).append(": ").append(Secrets.isCredentialName(h.getKey()) ? "[REDACTED]" : h.getValue()).append(", ");
     }
     headers.append('}');
     Object body = messageLoggingOff ? MessageRedaction.request(call.body) : call.body;
@@ -51,10 +51,5 @@ public final class DetailedDebugInterceptor implements Interceptor {
           call.deployment == null ? null : call.deployment.litellmModel(), call.usage, call.stream, text);
     });
     return reply;
-  }
-
-  static boolean isCredential(String header) {
-    String h = header.toLowerCase(Locale.ROOT);
-    return h.equals("authorization") || h.equals("cookie") || h.contains("key") || h.contains("token") || h.contains("secret");
   }
 }

@@ -1,5 +1,12 @@
 package dev.tollgate.observe.logs;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -16,6 +23,11 @@ public final class Secrets {
   private static final Pattern KEY_SHAPED = Pattern.compile(
       "(?i)(bearer\\s+)[A-Za-z0-9._~+/=-]{8,}|\\b(sk|gsk|xai|pk)-[A-Za-z0-9_-]{4,}|\\bAIza[A-Za-z0-9_-]{20,}");
   private static final String MASK = "[REDACTED]";
+  /** What {@link #masked} puts in place of a credential (LiteLLM's UI shows the same). */
+  public static final String HIDDEN = "***";
+  private static final List<String> CREDENTIAL_WORDS = List.of("authorization", "cookie", "key", "token", "secret", "password", "credential");
+  /** {@code scheme://user:password@host}: group 1 up to the colon, group 2 the password. */
+  private static final Pattern URL_PASSWORD = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*:)([^/?#@]*)@");
 
   private Secrets() {}
 
@@ -46,5 +58,43 @@ public final class Secrets {
     } while (m.find());
     m.appendTail(sb);
     return sb.toString();
+  }
+
+  /** Whether a field or header name looks like it holds a credential (api_key, client_secret, Authorization, x-api-key, Cookie, ...). */
+  public static boolean isCredentialName(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    for (String word : CREDENTIAL_WORDS) {
+      if (n.contains(word)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A copy with every credential hidden, at any depth: the value of each credential-looking name
+   * (numbers and booleans kept: {@code max_tokens} is no secret), so also each such header of
+   * {@code extra_headers}; and the password of any URL ({@code https://user:***@host}).
+   */
+  public static JsonNode masked(JsonNode node) {
+    if (node instanceof ObjectNode o) {
+      ObjectNode out = o.objectNode();
+      for (Map.Entry<String, JsonNode> f : o.properties()) {
+        JsonNode v = f.getValue();
+        boolean hide = isCredentialName(f.getKey()) && !v.isNull() && !v.isNumber() && !v.isBoolean();
+        out.set(f.getKey(), hide ? TextNode.valueOf(HIDDEN) : masked(v));
+      }
+      return out;
+    }
+    if (node instanceof ArrayNode a) {
+      ArrayNode out = a.arrayNode();
+      a.forEach(x -> out.add(masked(x)));
+      return out;
+    }
+    if (node != null && node.isTextual()) {
+      Matcher m = URL_PASSWORD.matcher(node.asText());
+      return m.find() ? TextNode.valueOf(m.replaceFirst("$1" + Matcher.quoteReplacement(HIDDEN) + "@")) : node;
+    }
+    return node;
   }
 }

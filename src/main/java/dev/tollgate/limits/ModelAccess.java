@@ -1,0 +1,74 @@
+package dev.tollgate.limits;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.auth.Principal;
+import dev.tollgate.keys.Accounts;
+import dev.tollgate.provider.Deployment;
+import dev.tollgate.router.Router;
+import dev.tollgate.store.Entity;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which model groups a key may call: the {@code models} of the key, of its user and of its team
+ * each restrict it (empty means all); an entry is a model name, an {@code access_groups} name of
+ * the group's deployments, {@code *} or {@code all-proxy-models}. The request path refuses with it,
+ * {@code /model/info} lists with it. From memory only.
+ */
+public final class ModelAccess {
+  private final Accounts accounts;
+  private final Router router;
+
+  public ModelAccess(Accounts accounts, Router router) {
+    this.accounts = accounts;
+    this.router = router;
+  }
+
+  /** The first of key, user and team (each may be null) whose {@code models} do not include the group; null when none refuses. */
+  public Entity refusing(Entity key, Entity user, Entity team, String group) {
+    for (Entity e : new Entity[] {key, user, team}) {
+      if (e != null) {
+        List<String> models = models(e);
+        if (!models.isEmpty() && !allows(models, group)) {
+          return e;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Whether the caller may call the group: an admin may call any; a virtual key as on the request path. */
+  public boolean mayCall(Principal caller, String group) {
+    if (caller.admin()) {
+      return true;
+    }
+    Entity key = accounts.get(Entity.KEY, caller.keyHash());
+    return key != null && refusing(key, accounts.get(Entity.USER, key.userId()), accounts.get(Entity.TEAM, key.teamId()), group) == null;
+  }
+
+  static List<String> models(Entity e) {
+    return strings(e.settings().get("models"));
+  }
+
+  private boolean allows(List<String> models, String group) {
+    if (models.contains(group) || models.contains("*") || models.contains("all-proxy-models")) {
+      return true;
+    }
+    for (Deployment d : router.group(group).orElse(List.of())) {
+      for (String g : strings(d.modelInfo().get("access_groups"))) {
+        if (models.contains(g)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  static List<String> strings(JsonNode n) {
+    List<String> out = new ArrayList<>();
+    if (n != null && n.isArray()) {
+      n.forEach(x -> out.add(x.asText()));
+    }
+    return out;
+  }
+}
