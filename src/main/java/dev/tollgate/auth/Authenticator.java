@@ -7,6 +7,11 @@ import io.vertx.core.MultiMap;
 public interface Authenticator {
   Result authenticate(String presentedKey, MultiMap headers);
 
+  /** Whether the caller may call a model group (what {@code /v1/models} lists for it). */
+  default boolean mayCall(Principal caller, String modelGroup) {
+    return true;
+  }
+
   /** Allowed with a principal, or denied with the status, error type and message the client sees. */
   sealed interface Result {
     record Allowed(Principal principal) implements Result {}

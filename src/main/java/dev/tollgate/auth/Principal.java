@@ -1,9 +1,22 @@
 package dev.tollgate.auth;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 /**
  * Who is calling: identified only by the SHA-256 of the key they presented (never the key
- * itself), and whether they may use the admin API.
+ * itself), whether they may use the admin API, and the key's model {@code aliases}
+ * ({@code {"gpt-4": "gpt-4o-mini"}}: the model a request names, and the model group it gets), or null.
  */
-public record Principal(String keyHash, boolean admin) {
+public record Principal(String keyHash, boolean admin, JsonNode modelAliases) {
   public static final Principal ANONYMOUS = new Principal("anonymous", true);
+
+  public Principal(String keyHash, boolean admin) {
+    this(keyHash, admin, null);
+  }
+
+  /** The model group a request naming {@code model} is for. */
+  public String modelGroupFor(String model) {
+    JsonNode target = modelAliases == null ? null : modelAliases.get(model);
+    return target != null && target.isTextual() ? target.asText() : model;
+  }
 }

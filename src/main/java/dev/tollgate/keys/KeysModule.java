@@ -165,8 +165,8 @@ public final class KeysModule implements AutoCloseable {
       close();
       throw new ConfigException("spend journal: " + e.getMessage() + " (set general_settings.spend_journal_dir to a writable folder)");
     }
-    authenticator = new VirtualKeyAuthenticator(master, accounts, clock);
     ModelAccess access = new ModelAccess(accounts, router);
+    authenticator = new VirtualKeyAuthenticator(master, accounts, access, clock);
     enforcement = new Enforcement(accounts, access, prices, writer, router, clock, events);
     admin = new AdminRoutes(entities, accounts, clock, new SpendAdmin(spendStore, prices, router, 0),
         new ModelAdmin(models, router, access, prices, config.env(), storeModelsInDb, clock, this::modelsChanged));

@@ -1,9 +1,11 @@
 package dev.tollgate.keys;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.auth.ApiKeys;
 import dev.tollgate.auth.Authenticator;
 import dev.tollgate.auth.MasterKeyAuthenticator;
 import dev.tollgate.auth.Principal;
+import dev.tollgate.limits.ModelAccess;
 import dev.tollgate.store.Entity;
 import io.vertx.core.MultiMap;
 import java.time.Clock;
@@ -25,10 +27,12 @@ public final class VirtualKeyAuthenticator implements Authenticator {
   private final MasterKeyAuthenticator master;
   private final Accounts accounts;
   private final Clock clock;
+  private final ModelAccess access;
 
-  public VirtualKeyAuthenticator(MasterKeyAuthenticator master, Accounts accounts, Clock clock) {
+  public VirtualKeyAuthenticator(MasterKeyAuthenticator master, Accounts accounts, ModelAccess access, Clock clock) {
     this.master = master;
     this.accounts = accounts;
+    this.access = access;
     this.clock = clock;
   }
 
@@ -66,7 +70,13 @@ public final class VirtualKeyAuthenticator implements Authenticator {
     }
     Entity user = accounts.get(Entity.USER, key.userId());
     boolean admin = user != null && "proxy_admin".equals(user.settings().path("user_role").asText());
-    return new Result.Allowed(new Principal(key.id(), admin));
+    JsonNode aliases = key.settings().get("aliases");
+    return new Result.Allowed(new Principal(key.id(), admin, aliases != null && aliases.isObject() && !aliases.isEmpty() ? aliases : null));
+  }
+
+  @Override
+  public boolean mayCall(Principal caller, String modelGroup) {
+    return access.mayCall(caller, modelGroup);
   }
 
   private static Result refusal(Entity key, long now) {

@@ -84,7 +84,7 @@ public final class GatewayVerticle extends VerticleBase {
     List<Interceptor> steps = new ArrayList<>(shared.interceptors());
     steps.add(new RoutingInterceptor(shared.router(), providers));
     ProxyHandler proxy = new ProxyHandler(shared.router(), Interceptor.chain(steps));
-    ModelsHandler models = new ModelsHandler(shared.router());
+    ModelsHandler models = new ModelsHandler(shared.router(), shared.authenticator());
     HealthHandler health = new HealthHandler(shared.router(), providers, shared.readinessDetails());
     AuthHandler auth = new AuthHandler(shared.authenticator(), false);
     AuthHandler admin = new AuthHandler(shared.authenticator(), true);

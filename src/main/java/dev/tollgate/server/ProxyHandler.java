@@ -93,7 +93,8 @@ final class ProxyHandler implements OpenAiDispatcher {
       writer.fail(rc.response(), ApiError.badRequest("'model' is required: one of " + router.modelNames(), "model"));
       return;
     }
-    String modelGroup = model.asText();
+    Principal principal = rc.get(AuthHandler.PRINCIPAL);
+    String modelGroup = principal == null ? model.asText() : principal.modelGroupFor(model.asText());
     if (router.group(modelGroup).isEmpty()) {
       writer.fail(rc.response(), new ApiError(400, "invalid_request_error", "Invalid model name passed in model=" + modelGroup
           + ". Available models: " + String.join(", ", router.modelNames()), "model", "model_not_found", null));
@@ -106,7 +107,6 @@ final class ProxyHandler implements OpenAiDispatcher {
     }
     JsonNode streamFlag = body.get("stream");
     boolean stream = endpoint != Endpoint.EMBEDDINGS && streamFlag != null && streamFlag.asBoolean(false);
-    Principal principal = rc.get(AuthHandler.PRINCIPAL);
     ProxyCall call = new ProxyCall(newCallId(), endpoint, modelGroup, body, stream, principal, rc.request().headers(), start);
     HttpServerResponse response = rc.response();
     response.closeHandler(v -> {

@@ -150,6 +150,27 @@ class KeysTest {
     }
   }
 
+  /** LiteLLM's "upgrade/downgrade models" per key: {"models": ["free-tier"], "aliases": {"free-tier": "priced"}}. */
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void aKeysModelAliasesRouteItsRequestsAndItsModelListShowsThem(Backend backend) {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      String key = generate(gw, "{\"models\":[\"free-tier\"],\"aliases\":{\"free-tier\":\"priced\"}}");
+      HttpResponse<String> viaAlias = gw.post("/v1/chat/completions", CHAT.replace("priced", "free-tier"), key);
+      assertThat(viaAlias.statusCode()).as(viaAlias.body()).isEqualTo(200);
+      assertThat(viaAlias.headers().firstValue("x-litellm-model-group")).hasValue("priced");
+      assertThat(viaAlias.headers().firstValue("x-litellm-response-cost")).hasValue("0.02");
+      assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).as("the target by its own name is not in models").isEqualTo(401);
+      assertThat(gw.post("/v1/chat/completions", CHAT.replace("priced", "free-tier"), TestGateway.MASTER_KEY).statusCode())
+          .as("an alias is the key's own").isEqualTo(400);
+
+      assertThat(json(gw.get("/v1/models", key)).findValuesAsText("id")).containsExactly("free-tier");
+      String cheapKey = generate(gw, "{\"models\":[\"cheap\"]}");
+      assertThat(json(gw.get("/v1/models", cheapKey)).findValuesAsText("id")).as("by access group").containsExactly("priced");
+      assertThat(json(gw.get("/v1/models", TestGateway.MASTER_KEY)).findValuesAsText("id")).containsExactlyInAnyOrder("priced", "other");
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Backend.class)
   void twoHundredConcurrentCallsAgainstABudgetForFiftyNeverOvershoot(Backend backend) throws Exception {
