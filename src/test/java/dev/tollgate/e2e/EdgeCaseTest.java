@@ -118,6 +118,13 @@ class EdgeCaseTest {
     assertThat(error(postWithHeader(header, "sk-wrong"), 401).get("type").asText()).isEqualTo("authentication_error");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"Bearer ", "bearer "})
+  void xLitellmApiKeyMayCarryABearerPrefixAsInLiteLlm(String prefix) {
+    assertThat(postWithHeader("x-litellm-api-key", prefix + TestGateway.MASTER_KEY).statusCode()).isEqualTo(200);
+    error(postWithHeader("x-litellm-api-key", prefix + "sk-wrong"), 401);
+  }
+
   static HttpResponse<String> postWithHeader(String header, String value) {
     return TestGateway.send(HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/v1/chat/completions"))
         .header(header, value).header("content-type", "application/json")
