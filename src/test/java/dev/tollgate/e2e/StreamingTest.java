@@ -183,6 +183,18 @@ class StreamingTest {
   }
 
   @Test
+  void theStreamTimeoutHeaderBoundsTheWaitForTheFirstChunkOfThisRequest() {
+    // LiteLLM's x-litellm-stream-timeout: the deployment has no stream_timeout, its timeout is 10 s
+    gw.upstream.firstChunkDelay(Duration.ofSeconds(5));
+    long t0 = System.nanoTime();
+    HttpResponse<String> r = TestGateway.send(HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/v1/chat/completions"))
+        .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
+        .header("x-litellm-stream-timeout", "0.5").POST(HttpRequest.BodyPublishers.ofString(STREAM)).build());
+    assertThat(EdgeCaseTest.error(r, 408).get("message").asText()).contains("stream_timeout");
+    assertThat((System.nanoTime() - t0) / 1_000_000).as("answered before the upstream's first chunk").isLessThan(4_000);
+  }
+
+  @Test
   void slowChunksAfterTheFirstAreNotCutByStreamTimeout() throws Exception {
     impatient.upstream.answer("steady").chunkDelay(Duration.ofMillis(1200));
     List<String> events = events(stream(impatient.gateway, STREAM));
