@@ -195,6 +195,21 @@ class StreamingTest {
   }
 
   @Test
+  void anUpstreamRefusingTheClientsOwnStreamOptionsAnswersThatClientAndChangesNothingForOthers() throws Exception {
+    String bad = STREAM.replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_obfuscation\":\"yes\"}");
+    int before = gw.upstream.requestCount();
+    HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/v1/chat/completions"))
+        .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(bad)).build(), HttpResponse.BodyHandlers.ofString());
+    JsonNode err = EdgeCaseTest.error(r, 400);
+    assertThat(err.get("message").asText()).contains("stream_options.include_obfuscation");
+    assertThat(gw.upstream.requestCount()).as("not sent again without the client's stream_options").isEqualTo(before + 1);
+    // the same client connection, so the same event loop: the deployment still gets asked for exact usage
+    events(stream(gw.gateway, STREAM));
+    assertThat(gw.upstream.lastBody().path("stream_options").path("include_usage").asBoolean()).isTrue();
+  }
+
+  @Test
   void slowChunksAfterTheFirstAreNotCutByStreamTimeout() throws Exception {
     impatient.upstream.answer("steady").chunkDelay(Duration.ofMillis(1200));
     List<String> events = events(stream(impatient.gateway, STREAM));

@@ -13,13 +13,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 
 /**
  * A fake OpenAI API on top of {@link FakeUpstream}: chat completions (JSON and SSE, tool calls,
  * {@code n}, logprobs, the usage chunk of {@code stream_options.include_usage}), completions,
- * embeddings and OpenAI's error bodies, in OpenAI's exact wire format. What it answers, and how
+ * embeddings and OpenAI's error bodies (also its 400 for a {@code stream_options} value of the wrong
+ * type), in OpenAI's exact wire format. What it answers, and how
  * badly, is set by the test and holds until {@link #reset()}:
  *
  * <pre>{@code
@@ -224,6 +226,13 @@ public final class FakeOpenAi implements AutoCloseable {
     if (failStatus != 0) {
       error(response, failStatus, failMessage, retryAfter);
       return;
+    }
+    for (Map.Entry<String, JsonNode> option : request.path("stream_options").properties()) {
+      if (!option.getValue().isBoolean()) {
+        error(response, 400, "Invalid type for 'stream_options." + option.getKey() + "': expected a boolean, but got a "
+            + option.getValue().getNodeType().name().toLowerCase() + " instead.", null);
+        return;
+      }
     }
     String model = request.path("model").asText("gpt-4o");
     if (kind == Kind.EMBEDDING) {

@@ -32,8 +32,9 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
   private static final Buffer DONE = Buffer.buffer("[DONE]");
   private final ProviderContext ctx;
   /**
-   * Deployments that answered 400 to {@code stream_options}: their streams are sent without it and
-   * billed on an estimate ({@link UsageEstimatingDecoder}). Bounded by the configured deployments.
+   * Deployments that answered 400 to the {@code stream_options} the gateway added: their streams are
+   * sent without it and billed on an estimate ({@link UsageEstimatingDecoder}). Bounded by the
+   * configured deployments.
    */
   private final Set<String> refuseStreamOptions = ConcurrentHashMap.newKeySet();
 
@@ -50,8 +51,11 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
   public Future<ProviderReply> send(UpstreamCall call) {
     String deploymentId = call.deployment().id();
     boolean askForUsage = !refuseStreamOptions.contains(deploymentId);
+    // an upstream refusing the client's own stream_options (a bad value, or a server without the
+    // field) says nothing about the gateway's: the client gets the error, no one's billing changes
+    boolean clientsOwn = call.body().has("stream_options");
     Future<ProviderReply> reply = exchange(call, askForUsage);
-    if (!call.stream() || !askForUsage) {
+    if (!call.stream() || !askForUsage || clientsOwn) {
       return reply;
     }
     return reply.recover(e -> {
