@@ -278,4 +278,9 @@ public final class OpenAiShapes {
   public static UpstreamException truncated(String provider) {
     return UpstreamException.of(502, provider + " stream ended before the response was complete");
   }
+
+  /** An answer to a streaming request with no event in it. */
+  public static UpstreamException notAStream(String provider) {
+    return UpstreamException.of(502, provider + " answered without a stream of events (wrong endpoint or content type?)");
+  }
 }

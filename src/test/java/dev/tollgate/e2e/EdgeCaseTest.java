@@ -169,6 +169,19 @@ class EdgeCaseTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"text/html|<html><body>Please log in</body></html>",
+      "application/json|{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"choices\":[]}"})
+  void anApiBaseThatAnswersAStreamingRequestWithoutAnEventStreamIs502(String contentTypeAndBody) {
+    String[] answer = contentTypeAndBody.split("\\|", 2);
+    try (FakeUpstream web = FakeUpstream.start()
+        .onPost("/chat/completions", rc -> rc.response().putHeader("content-type", answer[0]).end(answer[1]));
+        TestGateway g = TestGateway.start(config(web.url(), ""))) {
+      JsonNode err = error(g.post("/v1/chat/completions", CHAT.replace("{", "{\"stream\":true,")), 502);
+      assertThat(err.get("message").asText()).contains("not an event stream").contains(web.url()).contains(answer[1]);
+    }
+  }
+
   @Test
   void retriesWorkWhenTheGroupListsTheSameDeploymentTwice() {
     gw.upstream.fail(503, "overloaded");

@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class OpenAiCompatibleProvider implements Provider, WireFormat {
   private static final Logger log = LoggerFactory.getLogger(OpenAiCompatibleProvider.class);
   private static final Buffer DONE = Buffer.buffer("[DONE]");
+  private static final String EVENT_STREAM = CallHeaders.EVENT_STREAM.toString();
   private final ProviderContext ctx;
   /**
    * Deployments that answered 400 to the {@code stream_options} the gateway added: their streams are
@@ -111,16 +112,31 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
 
   @Override
   public Buffer completeResponse(UpstreamCall call, Buffer upstreamBody) {
-    // a wrong api_base often answers 200 with a web page: say so instead of relaying it as JSON
     int i = 0;
     while (i < upstreamBody.length() && Character.isWhitespace(upstreamBody.getByte(i))) {
       i++;
     }
     if (i == upstreamBody.length() || upstreamBody.getByte(i) != '{') {
-      throw new UpstreamException(502, "api_error", name() + " answered 200 with a body that is not a JSON object (is api_base "
-          + call.deployment().apiBase() + " right?): " + preview(upstreamBody), null, "invalid_upstream_response", null);
+      throw notWhatWasAsked(call, "a JSON object", upstreamBody);
     }
     return upstreamBody;
+  }
+
+  /** Servers behind a proxy may leave the content type out; one that names another type did not stream. */
+  @Override
+  public boolean isStream(String contentType) {
+    return contentType == null || contentType.regionMatches(true, 0, EVENT_STREAM, 0, EVENT_STREAM.length());
+  }
+
+  @Override
+  public UpstreamException notAStream(UpstreamCall call, Buffer body) {
+    return notWhatWasAsked(call, "an event stream", body);
+  }
+
+  /** A wrong api_base often answers 200 with a web page: say so instead of relaying it. */
+  private UpstreamException notWhatWasAsked(UpstreamCall call, String expected, Buffer body) {
+    return new UpstreamException(502, "api_error", name() + " answered 200 with a body that is not " + expected + " (is api_base "
+        + call.deployment().apiBase() + " right?): " + preview(body), null, "invalid_upstream_response", null);
   }
 
   private static String preview(Buffer data) {
