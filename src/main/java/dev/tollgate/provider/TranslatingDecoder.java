@@ -40,7 +40,7 @@ public abstract class TranslatingDecoder implements StreamDecoder {
     out = emitter;
     flush();
     if (!writer.finished()) {
-      out.error(sawInput ? OpenAiShapes.truncated(provider) : OpenAiShapes.notAStream(provider));
+      out.error(OpenAiShapes.unfinished(provider, sawInput));
       return;
     }
     if (usage != null) {

@@ -249,6 +249,33 @@ class StreamingTest {
   }
 
   @Test
+  void aStreamThatEndsCleanlyBeforeAnyFinishReasonEndsWithAnErrorEvent() throws Exception {
+    gw.upstream.answer("one two three four").endAfter(3);
+    List<String> events = events(stream(gw.gateway, STREAM));
+    assertThat(events).hasSize(4).doesNotContain("[DONE]");
+    JsonNode error = FakeOpenAi.parse(events.get(3)).get("error");
+    assertThat(error).as(events.get(3)).isNotNull();
+    assertThat(error.get("message").asText()).contains("stream ended before the response was complete");
+  }
+
+  @Test
+  void aStreamThatLeavesOutDoneAfterItsFinishReasonEndsNormally() throws Exception {
+    // some OpenAI-compatible servers never send [DONE]
+    gw.upstream.answer("one two").endAfter(Integer.MAX_VALUE);
+    List<String> events = events(stream(gw.gateway,
+        STREAM.replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_usage\":true}")));
+    assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
+    assertThat(FakeOpenAi.parse(events.get(events.size() - 2)).path("usage").path("completion_tokens").asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void anEventStreamThatEndsWithoutAnyEventIs502() {
+    gw.upstream.endAfter(0);
+    JsonNode err = EdgeCaseTest.error(gw.gateway.post("/v1/chat/completions", STREAM), 502);
+    assertThat(err.get("message").asText()).contains("without a stream of events");
+  }
+
+  @Test
   void anInvalidChunkEndsTheStreamWithAnErrorEvent() throws Exception {
     gw.upstream.answer("one two three four").invalidChunkAfter(2);
     List<String> events = events(stream(gw.gateway, STREAM));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.call.CallHeaders;
 import dev.tollgate.json.Json;
 import dev.tollgate.provider.Deployment;
+import dev.tollgate.provider.OpenAiShapes;
 import dev.tollgate.provider.Provider;
 import dev.tollgate.provider.ProviderContext;
 import dev.tollgate.provider.ProviderReply;
@@ -17,6 +18,7 @@ import dev.tollgate.provider.WireFormat;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -31,6 +33,7 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
   private static final Logger log = LoggerFactory.getLogger(OpenAiCompatibleProvider.class);
   private static final Buffer DONE = Buffer.buffer("[DONE]");
   private static final String EVENT_STREAM = CallHeaders.EVENT_STREAM.toString();
+  private static final byte[] FINISH_REASON = "\"finish_reason\"".getBytes(StandardCharsets.US_ASCII);
   private final ProviderContext ctx;
   /**
    * Deployments that answered 400 to the {@code stream_options} the gateway added: their streams are
@@ -149,13 +152,25 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
     return refuseStreamOptions.contains(call.deployment().id()) ? new UsageEstimatingDecoder(decoder, call.body()) : decoder;
   }
 
+  /**
+   * Relays the upstream's chunks as they are. A body that ends without {@code [DONE]} was cut short,
+   * unless a choice got its finish_reason: some OpenAI-compatible servers never send [DONE].
+   */
   private StreamDecoder relayDecoder() {
     return new StreamDecoder() {
       private StreamDecoder.Emitter out;
+      private boolean sawEvent;
+      private boolean sawFinishReason;
+      private boolean sawDone;
       private final SseParser parser = new SseParser((event, data) -> {
+        sawEvent = true;
         if (data.length() == DONE.length() && data.equals(DONE)) {
+          sawDone = true;
           out.end();
         } else if (Json.looksLikeObject(data)) {
+          if (!sawFinishReason) {
+            sawFinishReason = Json.hasNonNullMember(data, FINISH_REASON);
+          }
           out.chunk(data);
         } else {
           // relaying it would leave the client's SDK failing on a parse error with no explanation
@@ -174,6 +189,14 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
       public void finish(Emitter emitter) {
         this.out = emitter;
         parser.finish();
+        if (sawDone) {
+          return;
+        }
+        if (sawFinishReason) {
+          out.end();
+        } else {
+          out.error(OpenAiShapes.unfinished(name(), sawEvent));
+        }
       }
     };
   }
