@@ -15,12 +15,10 @@ public final class ApiKeys {
    * (Anthropic), {@code api-key} (Azure), {@code x-litellm-api-key}, {@code x-goog-api-key} (Gemini).
    */
   public static String fromHeaders(MultiMap headers) {
-    String v = headers.get("x-litellm-api-key");
+    // LiteLLM takes "Bearer <key>" in x-litellm-api-key as well
+    String v = withoutBearer(headers.get("x-litellm-api-key"));
     if (v == null) {
-      v = headers.get("authorization");
-      if (v != null && v.regionMatches(true, 0, "Bearer ", 0, 7)) {
-        v = v.substring(7);
-      }
+      v = withoutBearer(headers.get("authorization"));
     }
     if (v == null) {
       v = headers.get("x-api-key");
@@ -32,6 +30,10 @@ public final class ApiKeys {
       v = headers.get("x-goog-api-key");
     }
     return v == null ? null : v.trim();
+  }
+
+  private static String withoutBearer(String v) {
+    return v != null && v.regionMatches(true, 0, "Bearer ", 0, 7) ? v.substring(7) : v;
   }
 
   /** One digest per thread: looking the algorithm up on every request showed up in the profile. */

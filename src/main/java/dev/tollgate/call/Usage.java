@@ -51,22 +51,11 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
     // a Latin-1 String of the bytes: String.indexOf is a vectorised intrinsic, a byte loop is not
     String text = new String(b, json.offset(), json.length(), StandardCharsets.ISO_8859_1);
     for (int i = text.indexOf(USAGE_KEY); i >= 0; i = text.indexOf(USAGE_KEY, i + 1)) {
-      int v = skipSpaces(b, json.offset() + i + USAGE_KEY.length(), end);
-      if (v < end && b[v] == ':') {
-        v = skipSpaces(b, v + 1, end);
-        if (v < end && b[v] != 'n') {
-          return true;
-        }
+      if (Json.nonNullValueAt(b, json.offset() + i + USAGE_KEY.length(), end)) {
+        return true;
       }
     }
     return false;
-  }
-
-  private static int skipSpaces(byte[] json, int i, int end) {
-    while (i < end && Json.isSpace(json[i])) {
-      i++;
-    }
-    return i;
   }
 
   /**

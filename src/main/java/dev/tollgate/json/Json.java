@@ -12,6 +12,7 @@ import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
+import java.util.Arrays;
 
 /** The one shared Jackson mapper, and the few conversions between Vert.x buffers and JSON trees. */
 public final class Json {
@@ -83,6 +84,41 @@ public final class Json {
       last--;
     }
     return last > first && bytes.getByte(first) == '{' && bytes.getByte(last) == '}';
+  }
+
+  /**
+   * Whether the JSON text has a member {@code quotedName} (quotes included, e.g. {@code "\"id\""})
+   * whose value is not null, at any depth: found by its bytes, without parsing or allocating. A
+   * name inside a string value cannot match, its quotes being escaped there.
+   */
+  public static boolean hasNonNullMember(Buffer json, byte[] quotedName) {
+    Bytes j = bytes(json);
+    byte[] b = j.array();
+    int end = j.offset() + j.length();
+    for (int i = j.offset(); i <= end - quotedName.length; i++) {
+      if (b[i] == '"' && Arrays.equals(b, i, i + quotedName.length, quotedName, 0, quotedName.length)
+          && nonNullValueAt(b, i + quotedName.length, end)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether what follows a member name ending before {@code from} is a ':' and a value other than null. */
+  public static boolean nonNullValueAt(byte[] json, int from, int end) {
+    int v = skipSpaces(json, from, end);
+    if (v >= end || json[v] != ':') {
+      return false;
+    }
+    v = skipSpaces(json, v + 1, end);
+    return v < end && json[v] != 'n';
+  }
+
+  private static int skipSpaces(byte[] json, int i, int end) {
+    while (i < end && isSpace(json[i])) {
+      i++;
+    }
+    return i;
   }
 
   /** JSON's whitespace: space, tab, line feed, carriage return. */

@@ -278,4 +278,14 @@ public final class OpenAiShapes {
   public static UpstreamException truncated(String provider) {
     return UpstreamException.of(502, provider + " stream ended before the response was complete");
   }
+
+  /** A stream that ended before its finish reason: cut short, or, with no event in it, no stream at all. */
+  public static UpstreamException unfinished(String provider, boolean sawEvents) {
+    return sawEvents ? truncated(provider) : notAStream(provider);
+  }
+
+  /** An answer to a streaming request with no event in it. */
+  public static UpstreamException notAStream(String provider) {
+    return UpstreamException.of(502, provider + " answered without a stream of events (wrong endpoint or content type?)");
+  }
 }

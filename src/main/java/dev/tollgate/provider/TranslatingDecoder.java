@@ -40,8 +40,7 @@ public abstract class TranslatingDecoder implements StreamDecoder {
     out = emitter;
     flush();
     if (!writer.finished()) {
-      out.error(sawInput ? OpenAiShapes.truncated(provider)
-          : UpstreamException.of(502, provider + " answered without a stream of events (wrong endpoint or content type?)"));
+      out.error(OpenAiShapes.unfinished(provider, sawInput));
       return;
     }
     if (usage != null) {

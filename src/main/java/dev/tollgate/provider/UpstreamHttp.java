@@ -73,7 +73,8 @@ public final class UpstreamHttp {
         }
         HttpClientResponse response = rar.result();
         int status = response.statusCode();
-        if (status >= 200 && status < 300 && call.stream()) {
+        boolean streamed = status >= 200 && status < 300 && call.stream();
+        if (streamed && wire.isStream(response.getHeader(CallHeaders.CONTENT_TYPE))) {
           ctx.vertx().cancelTimer(timer);
           UpstreamStream.relay(ctx.vertx(), request, response, wire.streamDecoder(call), reply,
               passThroughHeaders(response.headers()), untilFirstChunk(call, startNanos), call.timeout(), call.cancellation());
@@ -82,6 +83,8 @@ public final class UpstreamHttp {
         response.body().onComplete(bar -> {
           if (bar.failed()) {
             reply.tryFail(UpstreamException.unreachable(wire.name() + " connection broke while reading the response: " + bar.cause().getMessage()));
+          } else if (streamed) {
+            reply.tryFail(wire.notAStream(call, bar.result()));
           } else if (status >= 200 && status < 300) {
             try {
               reply.tryComplete(new ProviderReply.Complete(wire.completeResponse(call, bar.result()), passThroughHeaders(response.headers())));

@@ -139,7 +139,8 @@ public final class RoutingInterceptor implements Interceptor {
       boolean dropParams = call.body.path("drop_params").asBoolean(d.dropParams());
       Duration timeout = options.timeout() != null ? options.timeout()
           : d.litellmParams().has("timeout") ? d.timeout() : settings.timeout().orElse(d.timeout());
-      Duration streamTimeout = options.timeout() != null ? options.timeout()
+      Duration streamTimeout = options.streamTimeout() != null ? options.streamTimeout()
+          : options.timeout() != null ? options.timeout()
           : d.litellmParams().has("stream_timeout") ? d.streamTimeout() : settings.streamTimeout().orElse(timeout);
       UpstreamCall upstream = new UpstreamCall(call.endpoint, d, bodyFor(call.body, d, mock), call.stream,
           timeout, streamTimeout, dropParams, call.cancellation);
@@ -252,9 +253,12 @@ public final class RoutingInterceptor implements Interceptor {
     return body;
   }
 
-  /** What a request asks of the router (body fields and {@code x-litellm-*} headers). */
-  record CallOptions(OptionalInt numRetries, Duration timeout, List<String> fallbacks, boolean disableFallbacks,
-      List<String> tags, UpstreamException mockFailure) {
+  /**
+   * What a request asks of the router (body fields and {@code x-litellm-*} headers);
+   * {@code streamTimeout} bounds a stream's wait for its first chunk, over {@code timeout}.
+   */
+  record CallOptions(OptionalInt numRetries, Duration timeout, Duration streamTimeout, List<String> fallbacks,
+      boolean disableFallbacks, List<String> tags, UpstreamException mockFailure) {
 
     static CallOptions of(ProxyCall call) {
       ObjectNode body = call.body;
@@ -279,7 +283,8 @@ public final class RoutingInterceptor implements Interceptor {
           }
         }
       }
-      return new CallOptions(retries, timeout, fallbacks, body.path("disable_fallbacks").asBoolean(false),
+      Duration streamTimeout = seconds(call.requestHeaders.get("x-litellm-stream-timeout"));
+      return new CallOptions(retries, timeout, streamTimeout, fallbacks, body.path("disable_fallbacks").asBoolean(false),
           tags(call), mockFailure(call));
     }
 

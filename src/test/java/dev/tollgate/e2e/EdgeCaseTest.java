@@ -118,6 +118,13 @@ class EdgeCaseTest {
     assertThat(error(postWithHeader(header, "sk-wrong"), 401).get("type").asText()).isEqualTo("authentication_error");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"Bearer ", "bearer "})
+  void xLitellmApiKeyMayCarryABearerPrefixAsInLiteLlm(String prefix) {
+    assertThat(postWithHeader("x-litellm-api-key", prefix + TestGateway.MASTER_KEY).statusCode()).isEqualTo(200);
+    error(postWithHeader("x-litellm-api-key", prefix + "sk-wrong"), 401);
+  }
+
   static HttpResponse<String> postWithHeader(String header, String value) {
     return TestGateway.send(HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/v1/chat/completions"))
         .header(header, value).header("content-type", "application/json")
@@ -159,6 +166,19 @@ class EdgeCaseTest {
         TestGateway g = TestGateway.start(config(web.url(), ""))) {
       JsonNode err = error(g.post("/v1/chat/completions", CHAT), 502);
       assertThat(err.get("message").asText()).contains("not a JSON object").contains(web.url()).contains("<html>");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"text/html|<html><body>Please log in</body></html>",
+      "application/json|{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"choices\":[]}"})
+  void anApiBaseThatAnswersAStreamingRequestWithoutAnEventStreamIs502(String contentTypeAndBody) {
+    String[] answer = contentTypeAndBody.split("\\|", 2);
+    try (FakeUpstream web = FakeUpstream.start()
+        .onPost("/chat/completions", rc -> rc.response().putHeader("content-type", answer[0]).end(answer[1]));
+        TestGateway g = TestGateway.start(config(web.url(), ""))) {
+      JsonNode err = error(g.post("/v1/chat/completions", CHAT.replace("{", "{\"stream\":true,")), 502);
+      assertThat(err.get("message").asText()).contains("not an event stream").contains(web.url()).contains(answer[1]);
     }
   }
 

@@ -183,6 +183,33 @@ class StreamingTest {
   }
 
   @Test
+  void theStreamTimeoutHeaderBoundsTheWaitForTheFirstChunkOfThisRequest() {
+    // LiteLLM's x-litellm-stream-timeout: the deployment has no stream_timeout, its timeout is 10 s
+    gw.upstream.firstChunkDelay(Duration.ofSeconds(5));
+    long t0 = System.nanoTime();
+    HttpResponse<String> r = TestGateway.send(HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/v1/chat/completions"))
+        .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
+        .header("x-litellm-stream-timeout", "0.5").POST(HttpRequest.BodyPublishers.ofString(STREAM)).build());
+    assertThat(EdgeCaseTest.error(r, 408).get("message").asText()).contains("stream_timeout");
+    assertThat((System.nanoTime() - t0) / 1_000_000).as("answered before the upstream's first chunk").isLessThan(4_000);
+  }
+
+  @Test
+  void anUpstreamRefusingTheClientsOwnStreamOptionsAnswersThatClientAndChangesNothingForOthers() throws Exception {
+    String bad = STREAM.replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_obfuscation\":\"yes\"}");
+    int before = gw.upstream.requestCount();
+    HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/v1/chat/completions"))
+        .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(bad)).build(), HttpResponse.BodyHandlers.ofString());
+    JsonNode err = EdgeCaseTest.error(r, 400);
+    assertThat(err.get("message").asText()).contains("stream_options.include_obfuscation");
+    assertThat(gw.upstream.requestCount()).as("not sent again without the client's stream_options").isEqualTo(before + 1);
+    // the same client connection, so the same event loop: the deployment still gets asked for exact usage
+    events(stream(gw.gateway, STREAM));
+    assertThat(gw.upstream.lastBody().path("stream_options").path("include_usage").asBoolean()).isTrue();
+  }
+
+  @Test
   void slowChunksAfterTheFirstAreNotCutByStreamTimeout() throws Exception {
     impatient.upstream.answer("steady").chunkDelay(Duration.ofMillis(1200));
     List<String> events = events(stream(impatient.gateway, STREAM));
@@ -219,6 +246,33 @@ class StreamingTest {
     assertThat(error).isNotNull();
     assertThat(error.get("message").asText()).isNotBlank();
     assertThat(events).doesNotContain("[DONE]");
+  }
+
+  @Test
+  void aStreamThatEndsCleanlyBeforeAnyFinishReasonEndsWithAnErrorEvent() throws Exception {
+    gw.upstream.answer("one two three four").endAfter(3);
+    List<String> events = events(stream(gw.gateway, STREAM));
+    assertThat(events).hasSize(4).doesNotContain("[DONE]");
+    JsonNode error = FakeOpenAi.parse(events.get(3)).get("error");
+    assertThat(error).as(events.get(3)).isNotNull();
+    assertThat(error.get("message").asText()).contains("stream ended before the response was complete");
+  }
+
+  @Test
+  void aStreamThatLeavesOutDoneAfterItsFinishReasonEndsNormally() throws Exception {
+    // some OpenAI-compatible servers never send [DONE]
+    gw.upstream.answer("one two").endAfter(Integer.MAX_VALUE);
+    List<String> events = events(stream(gw.gateway,
+        STREAM.replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_usage\":true}")));
+    assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
+    assertThat(FakeOpenAi.parse(events.get(events.size() - 2)).path("usage").path("completion_tokens").asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void anEventStreamThatEndsWithoutAnyEventIs502() {
+    gw.upstream.endAfter(0);
+    JsonNode err = EdgeCaseTest.error(gw.gateway.post("/v1/chat/completions", STREAM), 502);
+    assertThat(err.get("message").asText()).contains("without a stream of events");
   }
 
   @Test

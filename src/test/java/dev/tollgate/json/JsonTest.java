@@ -19,4 +19,20 @@ class JsonTest {
   void truncatedOrForeignChunksDoNot(String chunk) {
     assertThat(Json.looksLikeObject(Buffer.buffer(chunk))).isFalse();
   }
+
+  private static final byte[] FINISH_REASON = "\"finish_reason\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  @ParameterizedTest
+  @ValueSource(strings = {"{\"choices\":[{\"index\":1,\"finish_reason\":\"stop\"}]}",
+      "{\"choices\":[{\"finish_reason\" :  \"length\"}]}"})
+  void aNonNullMemberIsFoundAtAnyDepth(String chunk) {
+    assertThat(Json.hasNonNullMember(Buffer.buffer(chunk), FINISH_REASON)).isTrue();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"{\"choices\":[{\"finish_reason\":null}]}", "{\"choices\":[]}",
+      "{\"choices\":[{\"delta\":{\"content\":\"\\\"finish_reason\\\":\\\"stop\\\"\"},\"finish_reason\":null}]}"})
+  void aNullMemberOrTheNameInsideAStringIsNot(String chunk) {
+    assertThat(Json.hasNonNullMember(Buffer.buffer(chunk), FINISH_REASON)).isFalse();
+  }
 }

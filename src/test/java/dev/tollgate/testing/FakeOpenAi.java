@@ -13,20 +13,22 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 
 /**
  * A fake OpenAI API on top of {@link FakeUpstream}: chat completions (JSON and SSE, tool calls,
  * {@code n}, logprobs, the usage chunk of {@code stream_options.include_usage}), completions,
- * embeddings and OpenAI's error bodies, in OpenAI's exact wire format. What it answers, and how
+ * embeddings and OpenAI's error bodies (also its 400 for a {@code stream_options} value of the wrong
+ * type), in OpenAI's exact wire format. What it answers, and how
  * badly, is set by the test and holds until {@link #reset()}:
  *
  * <pre>{@code
  * FakeOpenAi ai = FakeOpenAi.start();        // api_base: ai.apiBase()
  * ai.answer("Hi there").chunkDelay(Duration.ofMillis(50));
  * ai.fail(429, "Rate limit reached").retryAfter("7");
- * ai.hang(); ai.breakAfter(2); ai.invalidChunkAfter(1); ai.headersDelay(d); ai.firstChunkDelay(Duration.ofSeconds(2));
+ * ai.hang(); ai.breakAfter(2); ai.endAfter(2); ai.invalidChunkAfter(1); ai.headersDelay(d); ai.firstChunkDelay(Duration.ofSeconds(2));
  * }</pre>
  */
 public final class FakeOpenAi implements AutoCloseable {
@@ -48,6 +50,7 @@ public final class FakeOpenAi implements AutoCloseable {
   private volatile String retryAfter;
   private volatile boolean hang;
   private volatile int breakAfter;
+  private volatile int endAfter;
   private volatile int invalidChunkAfter;
 
   private FakeOpenAi(FakeUpstream upstream) {
@@ -87,6 +90,7 @@ public final class FakeOpenAi implements AutoCloseable {
     retryAfter = null;
     hang = false;
     breakAfter = -1;
+    endAfter = -1;
     invalidChunkAfter = -1;
     return this;
   }
@@ -144,6 +148,15 @@ public final class FakeOpenAi implements AutoCloseable {
   /** Closes the connection after this many stream chunks, without ending the response. */
   public FakeOpenAi breakAfter(int chunks) {
     this.breakAfter = chunks;
+    return this;
+  }
+
+  /**
+   * Ends the response cleanly after this many stream chunks, without {@code [DONE]}; with more
+   * chunks than the answer has, only {@code [DONE]} is left out.
+   */
+  public FakeOpenAi endAfter(int chunks) {
+    this.endAfter = chunks;
     return this;
   }
 
@@ -224,6 +237,13 @@ public final class FakeOpenAi implements AutoCloseable {
     if (failStatus != 0) {
       error(response, failStatus, failMessage, retryAfter);
       return;
+    }
+    for (Map.Entry<String, JsonNode> option : request.path("stream_options").properties()) {
+      if (!option.getValue().isBoolean()) {
+        error(response, 400, "Invalid type for 'stream_options." + option.getKey() + "': expected a boolean, but got a "
+            + option.getValue().getNodeType().name().toLowerCase() + " instead.", null);
+        return;
+      }
     }
     String model = request.path("model").asText("gpt-4o");
     if (kind == Kind.EMBEDDING) {
@@ -412,21 +432,27 @@ public final class FakeOpenAi implements AutoCloseable {
         .putHeader("x-request-id", "req_fake" + ids.get());
     response.writeHead();
     Duration gap = chunkDelay;
-    int breakAt = breakAfter;
-    int invalidAt = invalidChunkAfter;
-    sendFrom(rc, chunks, 0, firstChunkDelay, gap, breakAt, invalidAt);
+    sendFrom(rc, chunks, 0, firstChunkDelay, gap,
+        new Faults(breakAfter, endAfter < 0 ? -1 : Math.min(endAfter, chunks.size()), invalidChunkAfter));
   }
 
+  /** The chunk indexes at which the stream breaks off, ends early or gets an invalid chunk (-1: never). */
+  private record Faults(int breakAt, int endAt, int invalidAt) {}
+
   /** Writes chunks from {@code next} on: one per {@code gap}, or as fast as the reader takes them. */
-  private void sendFrom(RoutingContext rc, List<ObjectNode> chunks, int next, Duration wait, Duration gap, int breakAt, int invalidAt) {
+  private void sendFrom(RoutingContext rc, List<ObjectNode> chunks, int next, Duration wait, Duration gap, Faults faults) {
     later(wait, rc, () -> {
       HttpServerResponse response = rc.response();
       for (int i = next; ; i++) {
-        if (i == breakAt) {
+        if (i == faults.breakAt()) {
           rc.request().connection().close();
           return;
         }
-        if (i == invalidAt) {
+        if (i == faults.endAt()) {
+          end(response, Buffer.buffer());
+          return;
+        }
+        if (i == faults.invalidAt()) {
           response.write("data: {\"id\":\"chatcmpl-broken\",\"object\":\"chat.completion.chu\n\n");
         }
         if (i == chunks.size()) {
@@ -436,12 +462,12 @@ public final class FakeOpenAi implements AutoCloseable {
         response.write("data: " + chunks.get(i) + "\n\n");
         int following = i + 1;
         if (!gap.isZero()) {
-          sendFrom(rc, chunks, following, gap, gap, breakAt, invalidAt);
+          sendFrom(rc, chunks, following, gap, gap, faults);
           return;
         }
         if (response.writeQueueFull()) {
           // like a real server: a slow reader holds the writer back
-          response.drainHandler(v -> sendFrom(rc, chunks, following, Duration.ZERO, gap, breakAt, invalidAt));
+          response.drainHandler(v -> sendFrom(rc, chunks, following, Duration.ZERO, gap, faults));
           return;
         }
       }

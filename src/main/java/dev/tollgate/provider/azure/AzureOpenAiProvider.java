@@ -8,6 +8,7 @@ import dev.tollgate.provider.ProviderContext;
 import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.UpstreamCall;
 import dev.tollgate.provider.StreamDecoder;
+import dev.tollgate.provider.UpstreamException;
 import dev.tollgate.provider.UpstreamHttp;
 import dev.tollgate.provider.UsageEstimatingDecoder;
 import dev.tollgate.provider.WireFormat;
@@ -73,6 +74,16 @@ public final class AzureOpenAiProvider implements Provider, WireFormat {
   @Override
   public Buffer completeResponse(UpstreamCall call, Buffer upstreamBody) {
     return openAi.completeResponse(call, upstreamBody);
+  }
+
+  @Override
+  public boolean isStream(String contentType) {
+    return openAi.isStream(contentType);
+  }
+
+  @Override
+  public UpstreamException notAStream(UpstreamCall call, Buffer body) {
+    return openAi.notAStream(call, body);
   }
 
   @Override

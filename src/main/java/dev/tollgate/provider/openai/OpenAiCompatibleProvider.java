@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.call.CallHeaders;
 import dev.tollgate.json.Json;
 import dev.tollgate.provider.Deployment;
+import dev.tollgate.provider.OpenAiShapes;
 import dev.tollgate.provider.Provider;
 import dev.tollgate.provider.ProviderContext;
 import dev.tollgate.provider.ProviderReply;
@@ -17,6 +18,7 @@ import dev.tollgate.provider.WireFormat;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -30,10 +32,13 @@ import org.slf4j.LoggerFactory;
 public final class OpenAiCompatibleProvider implements Provider, WireFormat {
   private static final Logger log = LoggerFactory.getLogger(OpenAiCompatibleProvider.class);
   private static final Buffer DONE = Buffer.buffer("[DONE]");
+  private static final String EVENT_STREAM = CallHeaders.EVENT_STREAM.toString();
+  private static final byte[] FINISH_REASON = "\"finish_reason\"".getBytes(StandardCharsets.US_ASCII);
   private final ProviderContext ctx;
   /**
-   * Deployments that answered 400 to {@code stream_options}: their streams are sent without it and
-   * billed on an estimate ({@link UsageEstimatingDecoder}). Bounded by the configured deployments.
+   * Deployments that answered 400 to the {@code stream_options} the gateway added: their streams are
+   * sent without it and billed on an estimate ({@link UsageEstimatingDecoder}). Bounded by the
+   * configured deployments.
    */
   private final Set<String> refuseStreamOptions = ConcurrentHashMap.newKeySet();
 
@@ -50,8 +55,11 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
   public Future<ProviderReply> send(UpstreamCall call) {
     String deploymentId = call.deployment().id();
     boolean askForUsage = !refuseStreamOptions.contains(deploymentId);
+    // an upstream refusing the client's own stream_options (a bad value, or a server without the
+    // field) says nothing about the gateway's: the client gets the error, no one's billing changes
+    boolean clientsOwn = call.body().has("stream_options");
     Future<ProviderReply> reply = exchange(call, askForUsage);
-    if (!call.stream() || !askForUsage) {
+    if (!call.stream() || !askForUsage || clientsOwn) {
       return reply;
     }
     return reply.recover(e -> {
@@ -107,16 +115,31 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
 
   @Override
   public Buffer completeResponse(UpstreamCall call, Buffer upstreamBody) {
-    // a wrong api_base often answers 200 with a web page: say so instead of relaying it as JSON
     int i = 0;
     while (i < upstreamBody.length() && Character.isWhitespace(upstreamBody.getByte(i))) {
       i++;
     }
     if (i == upstreamBody.length() || upstreamBody.getByte(i) != '{') {
-      throw new UpstreamException(502, "api_error", name() + " answered 200 with a body that is not a JSON object (is api_base "
-          + call.deployment().apiBase() + " right?): " + preview(upstreamBody), null, "invalid_upstream_response", null);
+      throw notWhatWasAsked(call, "a JSON object", upstreamBody);
     }
     return upstreamBody;
+  }
+
+  /** Servers behind a proxy may leave the content type out; one that names another type did not stream. */
+  @Override
+  public boolean isStream(String contentType) {
+    return contentType == null || contentType.regionMatches(true, 0, EVENT_STREAM, 0, EVENT_STREAM.length());
+  }
+
+  @Override
+  public UpstreamException notAStream(UpstreamCall call, Buffer body) {
+    return notWhatWasAsked(call, "an event stream", body);
+  }
+
+  /** A wrong api_base often answers 200 with a web page: say so instead of relaying it. */
+  private UpstreamException notWhatWasAsked(UpstreamCall call, String expected, Buffer body) {
+    return new UpstreamException(502, "api_error", name() + " answered 200 with a body that is not " + expected + " (is api_base "
+        + call.deployment().apiBase() + " right?): " + preview(body), null, "invalid_upstream_response", null);
   }
 
   private static String preview(Buffer data) {
@@ -129,13 +152,25 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
     return refuseStreamOptions.contains(call.deployment().id()) ? new UsageEstimatingDecoder(decoder, call.body()) : decoder;
   }
 
+  /**
+   * Relays the upstream's chunks as they are. A body that ends without {@code [DONE]} was cut short,
+   * unless a choice got its finish_reason: some OpenAI-compatible servers never send [DONE].
+   */
   private StreamDecoder relayDecoder() {
     return new StreamDecoder() {
       private StreamDecoder.Emitter out;
+      private boolean sawEvent;
+      private boolean sawFinishReason;
+      private boolean sawDone;
       private final SseParser parser = new SseParser((event, data) -> {
+        sawEvent = true;
         if (data.length() == DONE.length() && data.equals(DONE)) {
+          sawDone = true;
           out.end();
         } else if (Json.looksLikeObject(data)) {
+          if (!sawFinishReason) {
+            sawFinishReason = Json.hasNonNullMember(data, FINISH_REASON);
+          }
           out.chunk(data);
         } else {
           // relaying it would leave the client's SDK failing on a parse error with no explanation
@@ -154,6 +189,14 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
       public void finish(Emitter emitter) {
         this.out = emitter;
         parser.finish();
+        if (sawDone) {
+          return;
+        }
+        if (sawFinishReason) {
+          out.end();
+        } else {
+          out.error(OpenAiShapes.unfinished(name(), sawEvent));
+        }
       }
     };
   }

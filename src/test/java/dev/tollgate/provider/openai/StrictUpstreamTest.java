@@ -1,7 +1,9 @@
 package dev.tollgate.provider.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.openai.errors.BadRequestException;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import dev.tollgate.testing.GatewayOnFakeUpstream;
@@ -30,18 +32,23 @@ class StrictUpstreamTest {
 
   @Test
   void streamsStillWorkAndTheUsageChunkIsEstimated() {
-    assertThat(stream()).isEqualTo("Strictly speaking|usage 5");
+    // stream_options the client sent are refused to the client, as by the server itself
+    assertThatThrownBy(() -> stream(true)).isInstanceOf(BadRequestException.class).hasMessageContaining("extra_forbidden");
+    // those the gateway added to count tokens are dropped, and the deployment remembered
+    assertThat(stream(false)).isEqualTo("Strictly speaking|usage -1");
     int afterFirst = gw.upstream.received().size();
-    // the deployment is remembered: the next stream goes without stream_options at once
-    assertThat(stream()).isEqualTo("Strictly speaking|usage 5");
+    // "Strictly speaking": 17 characters, about 5 tokens
+    assertThat(stream(true)).isEqualTo("Strictly speaking|usage 5");
     assertThat(gw.upstream.received().size()).isEqualTo(afterFirst + 1);
     assertThat(gw.upstream.last().body().toString()).doesNotContain("stream_options");
   }
 
-  private static String stream() {
-    StreamedChat read = StreamedChat.read(gw.openAiSdk().chat().completions().createStreaming(ChatCompletionCreateParams.builder()
-        .model("strict").addUserMessage("Hi").streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build()));
-    // "Strictly speaking": 17 characters, about 5 tokens
+  private static String stream(boolean includeUsage) {
+    ChatCompletionCreateParams.Builder params = ChatCompletionCreateParams.builder().model("strict").addUserMessage("Hi");
+    if (includeUsage) {
+      params.streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build());
+    }
+    StreamedChat read = StreamedChat.read(gw.openAiSdk().chat().completions().createStreaming(params.build()));
     return read.text() + "|usage " + read.lastUsage().map(u -> u.completionTokens()).orElse(-1L);
   }
 }
