@@ -17,6 +17,8 @@ public final class GatewayConfig {
 
   private final ConfigNode root;
   private final Set<String> readPaths;
+  /** Values read but not acted on (a callback Tollgate has no integration for, ...), as "path: value". */
+  private final List<String> ignoredValues = new ArrayList<>();
   private final Environment env;
   private final String source;
 
@@ -60,12 +62,17 @@ public final class GatewayConfig {
     return root.section(name);
   }
 
+  /** A value a part of the gateway read and cannot act on: reported with the ignored settings. */
+  public void ignoreValue(String path, String value) {
+    ignoredValues.add(path + ": " + value);
+  }
+
   /**
-   * Settings present in the file that no part of the gateway read: top-level sections, keys of
+   * Settings present in the file that no part of the gateway read, and values read but ignored: top-level sections, keys of
    * the settings sections, and keys of each deployment's litellm_params.
    */
   public List<String> ignoredSettings() {
-    List<String> ignored = new ArrayList<>();
+    List<String> ignored = new ArrayList<>(ignoredValues);
     var raw = root.raw();
     for (Iterator<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = raw.fields(); it.hasNext(); ) {
       var e = it.next();
@@ -75,9 +82,17 @@ public final class GatewayConfig {
         continue;
       }
       if (SETTING_SECTIONS.contains(top) && e.getValue().isObject()) {
-        e.getValue().fieldNames().forEachRemaining(k -> {
-          if (!readPaths.contains(top + "." + k)) {
-            ignored.add(top + "." + k);
+        e.getValue().fields().forEachRemaining(setting -> {
+          String path = top + "." + setting.getKey();
+          if (!readPaths.contains(path)) {
+            ignored.add(path);
+          } else if (setting.getValue().isObject() && readKeyByKey(path)) {
+            // a mapping such as cache_params: its keys that no one read (ssl: true, ...)
+            setting.getValue().fieldNames().forEachRemaining(k -> {
+              if (!readPaths.contains(path + "." + k)) {
+                ignored.add(path + "." + k);
+              }
+            });
           }
         });
       }
@@ -97,5 +112,11 @@ public final class GatewayConfig {
       }
     }
     return ignored;
+  }
+
+  /** Whether a mapping was read key by key (then a key not read is ignored), not taken whole. */
+  private boolean readKeyByKey(String path) {
+    String prefix = path + ".";
+    return readPaths.stream().anyMatch(p -> p.startsWith(prefix));
   }
 }

@@ -31,6 +31,8 @@ public record ObserveSettings(
     Duration healthCheckInterval) {
 
   public static final int DEFAULT_HEALTH_PORT = 4001;
+  /** The callbacks Tollgate implements. */
+  private static final List<String> CALLBACKS = List.of("prometheus", "otel", "opentelemetry");
 
   public static ObserveSettings from(GatewayConfig config, boolean detailedDebug) {
     ConfigNode litellm = config.litellmSettings();
@@ -38,7 +40,13 @@ public record ObserveSettings(
     Environment env = config.env();
     List<String> callbacks = new ArrayList<>();
     for (String key : List.of("callbacks", "success_callback", "failure_callback")) {
-      litellm.stringList(key).forEach(c -> callbacks.add(c.trim().toLowerCase()));
+      for (String c : litellm.stringList(key)) {
+        String name = c.trim().toLowerCase();
+        callbacks.add(name);
+        if (!CALLBACKS.contains(name)) {
+          config.ignoreValue("litellm_settings." + key, c); // langfuse, datadog, ...: no integration here
+        }
+      }
     }
     boolean otel = callbacks.contains("otel") || callbacks.contains("opentelemetry")
         || env.first("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").isPresent();

@@ -104,6 +104,10 @@ class ConfigErrorsTest {
         litellm_settings:
           drop_params: true
           a_future_litellm_setting: ["x"]
+          success_callback: ["langfuse", "prometheus"]
+          callbacks: ["datadog"]
+          cache: true
+          cache_params: {type: local, ttl: 60, ssl: true}
         general_settings:
           alerting: ["slack"]
         mystery_section: {a: 1}
@@ -112,8 +116,12 @@ class ConfigErrorsTest {
       assertThat(lines).anySatisfy(l -> assertThat(l).contains("litellm_settings.a_future_litellm_setting"))
           .anySatisfy(l -> assertThat(l).contains("general_settings.alerting"))
           .anySatisfy(l -> assertThat(l).contains("mystery_section"))
-          .anySatisfy(l -> assertThat(l).contains("model_list[0].litellm_params.not_a_litellm_param"));
-      assertThat(String.join("\n", lines)).doesNotContain("drop_params", ".rpm", ".api_base", "litellm_params.model ");
+          .anySatisfy(l -> assertThat(l).contains("model_list[0].litellm_params.not_a_litellm_param"))
+          .anySatisfy(l -> assertThat(l).contains("litellm_settings.success_callback: langfuse"))
+          .anySatisfy(l -> assertThat(l).contains("litellm_settings.callbacks: datadog"))
+          .anySatisfy(l -> assertThat(l).contains("litellm_settings.cache_params.ssl"));
+      assertThat(String.join("\n", lines)).doesNotContain("drop_params", ".rpm", ".api_base", "litellm_params.model ", "prometheus",
+          "cache_params.ttl", "cache_params.type");
     } finally {
       gatewayLog.detachAppender(logs);
     }
