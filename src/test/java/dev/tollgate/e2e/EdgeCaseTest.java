@@ -159,13 +159,15 @@ class EdgeCaseTest {
     }
   }
 
-  @Test
-  void anApiBaseThatAnswersWithAWebPageIs502() {
+  @ParameterizedTest
+  @ValueSource(strings = {"text/html|<html><body>Welcome</body></html>", "application/json|{\"id\":\"chatcmpl-1\",\"choi"})
+  void anApiBaseThatAnswersWithAWebPageOrACutBodyIs502(String contentTypeAndBody) {
+    String[] answer = contentTypeAndBody.split("\\|", 2);
     try (FakeUpstream web = FakeUpstream.start()
-        .onPost("/chat/completions", rc -> rc.response().putHeader("content-type", "text/html").end("<html><body>Welcome</body></html>"));
+        .onPost("/chat/completions", rc -> rc.response().putHeader("content-type", answer[0]).end(answer[1]));
         TestGateway g = TestGateway.start(config(web.url(), ""))) {
       JsonNode err = error(g.post("/v1/chat/completions", CHAT), 502);
-      assertThat(err.get("message").asText()).contains("not a JSON object").contains(web.url()).contains("<html>");
+      assertThat(err.get("message").asText()).contains("not a JSON object").contains(web.url()).contains(answer[1]);
     }
   }
 

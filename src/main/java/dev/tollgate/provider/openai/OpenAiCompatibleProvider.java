@@ -115,11 +115,7 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
 
   @Override
   public Buffer completeResponse(UpstreamCall call, Buffer upstreamBody) {
-    int i = 0;
-    while (i < upstreamBody.length() && Character.isWhitespace(upstreamBody.getByte(i))) {
-      i++;
-    }
-    if (i == upstreamBody.length() || upstreamBody.getByte(i) != '{') {
+    if (!Json.looksLikeObject(upstreamBody)) { // a web page, plain text, a body cut short
       throw notWhatWasAsked(call, "a JSON object", upstreamBody);
     }
     return upstreamBody;
