@@ -50,6 +50,11 @@ public final class UpstreamException extends RuntimeException {
     return new UpstreamException(502, "api_connection_error", message, null, "upstream_unreachable", null);
   }
 
+  /** The same error with more said at the end of its message. */
+  public UpstreamException withMessageEnding(String more) {
+    return new UpstreamException(status, type, getMessage() + more, param, code, retryAfter, gatewayStopping);
+  }
+
   public boolean gatewayStopping() {
     return gatewayStopping;
   }

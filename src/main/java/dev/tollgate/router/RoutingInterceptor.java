@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
 
 /**
  * The last step of the path: choose a deployment of the model group, call it, retry (each retry
@@ -65,7 +66,19 @@ public final class RoutingInterceptor implements Interceptor {
     }
 
     Future<ProviderReply> start() {
-      return group(call.modelGroup, true).recover(error -> fallBack(error, fallbacksFor(error), 0));
+      return group(call.modelGroup, true).recover(error -> {
+        List<String> fallbacks = fallbacksFor(error);
+        return fallBack(error, fallbacks, 0).recover(last -> Future.failedFuture(naming(last, fallbacks)));
+      });
+    }
+
+    /** LiteLLM's ending of a routed call's last error, which clients and log searches read. */
+    private Throwable naming(Throwable error, List<String> fallbacks) {
+      if (!(error instanceof UpstreamException ue)) {
+        return error;
+      }
+      String tried = fallbacks.isEmpty() ? "None" : fallbacks.stream().map(f -> "'" + f + "'").collect(Collectors.joining(", ", "[", "]"));
+      return ue.withMessageEnding("\nReceived Model Group=" + call.modelGroup + "\nAvailable Model Group Fallbacks=" + tried);
     }
 
     private Future<ProviderReply> fallBack(Throwable error, List<String> chain, int index) {

@@ -111,6 +111,12 @@ class RoutingTest {
         "{\"model\":\"a\",\"num_retries\":0,\"disable_fallbacks\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
     assertThat(disabled.statusCode()).isEqualTo(503);
     assertThat(hitOrder()).containsExactly("a");
+    assertThat(disabled.body()).as("LiteLLM's ending of the last error").contains("\\nReceived Model Group=a\\nAvailable Model Group Fallbacks=None");
+
+    HttpResponse<String> allFail = gateway.post("/v1/chat/completions",
+        "{\"model\":\"a\",\"num_retries\":0,\"fallbacks\":[\"b\"],\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+    assertThat(allFail.statusCode()).as("the last group's error").isEqualTo(500);
+    assertThat(allFail.body()).contains("\\nReceived Model Group=a\\nAvailable Model Group Fallbacks=['b']");
 
     upstream.received().clear();
     HttpResponse<String> mocked = gateway.post("/v1/chat/completions",
