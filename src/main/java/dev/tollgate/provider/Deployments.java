@@ -33,7 +33,8 @@ public final class Deployments {
   private static final List<String> OPENAI_MODEL_PREFIXES = List.of(
       "gpt-", "o1", "o3", "o4", "chatgpt-", "text-embedding-", "davinci", "babbage", "omni-moderation", "codex-");
 
-  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(600);
+  /** LiteLLM's litellm.request_timeout, which its Router uses when nothing else is set. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(6000);
 
   private Deployments() {}
 

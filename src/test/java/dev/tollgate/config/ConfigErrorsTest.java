@@ -173,6 +173,13 @@ class ConfigErrorsTest {
     assertThat(d.upstreamModel()).isEqualTo("Qwen/Qwen2.5-7B-Instruct");
   }
 
+  @Test
+  void timeoutsDefaultToLiteLlmsRequestTimeoutAndFollowIt() {
+    assertThat(deployments(model("{model: openai/x, api_key: k}")).get(0).timeout()).isEqualTo(java.time.Duration.ofSeconds(6000));
+    assertThat(deployments(model("{model: openai/x, api_key: k}") + "litellm_settings: {request_timeout: 30}\n").get(0).timeout())
+        .isEqualTo(java.time.Duration.ofSeconds(30));
+  }
+
   static List<Deployment> deployments(String yaml) {
     return deployments(yaml, Map.of());
   }
