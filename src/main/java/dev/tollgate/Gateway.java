@@ -13,6 +13,7 @@ import dev.tollgate.messages.MessagesRoutes;
 import dev.tollgate.passthrough.PassThroughRoutes;
 import dev.tollgate.keys.KeysModule;
 import dev.tollgate.observe.Observability;
+import dev.tollgate.observe.ObserveSettings;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Deployments;
 import dev.tollgate.provider.LiveStreams;
@@ -93,7 +94,7 @@ public final class Gateway {
     interceptors.add(keys.enforcement());
     routes.add(keys.routes());
     cache.start(vertx, redis, interceptors, routes, resources, observe.events());
-    Supplier<ObjectNode> readiness = () -> readinessDetails(keys);
+    Supplier<ObjectNode> readiness = () -> readinessDetails(keys, cache, observe.settings());
     GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, keys.authenticator(), List.copyOf(interceptors),
         readiness, UpstreamClientOptions.fromEnvironment(config.env()), List.copyOf(routes));
 
@@ -153,10 +154,9 @@ public final class Gateway {
     return new MasterKeyAuthenticator(key, open);
   }
 
-  private static ObjectNode readinessDetails(KeysModule keys) {
-    ObjectNode details = Json.object().put("db", keys.databaseState());
-    details.putNull("cache");
-    details.putArray("success_callbacks");
+  private static ObjectNode readinessDetails(KeysModule keys, ResponseCache cache, ObserveSettings observe) {
+    ObjectNode details = Json.object().put("db", keys.databaseState()).put("cache", cache.type());
+    observe.activeCallbacks().forEach(details.putArray("success_callbacks")::add);
     return details;
   }
 

@@ -86,6 +86,11 @@ public final class ResponseCache implements Interceptor {
         Set.copyOf(callTypes), max));
   }
 
+  /** "local" or "redis" when caching is on, else null (what /health/readiness reports, as LiteLLM's). */
+  public String type() {
+    return settings.enabled() ? settings.type() : null;
+  }
+
   /**
    * Adds the interceptor (when caching is on) and {@code /cache/ping}; the Redis store is shared or
    * its own. Every lookup is reported to {@code events} as a hit or a miss.

@@ -65,6 +65,18 @@ public record ObserveSettings(
         general.optSeconds("health_check_interval").orElse(Duration.ofSeconds(300)));
   }
 
+  /** The callbacks configured that Tollgate runs, by LiteLLM's names. */
+  public List<String> activeCallbacks() {
+    List<String> out = new ArrayList<>(2);
+    if (prometheus) {
+      out.add("prometheus");
+    }
+    if (otel) {
+      out.add("otel");
+    }
+    return out;
+  }
+
   private static int healthPort(Environment env) {
     Optional<String> raw = env.get("SEPARATE_HEALTH_PORT");
     if (raw.isEmpty()) {

@@ -36,6 +36,8 @@ class HealthTest {
       JsonNode readiness = FakeOpenAi.parse(ready.body());
       assertThat(readiness.get("status").asText()).isEqualTo("healthy");
       assertThat(readiness.has("db") && readiness.has("cache") && readiness.has("litellm_version")).as(ready.body()).isTrue();
+      assertThat(readiness.get("cache").isNull()).as(ready.body()).isTrue();
+      assertThat(readiness.get("success_callbacks")).as(ready.body()).isEmpty();
 
       assertThat(g.get("/health", null).statusCode()).isEqualTo(401);
       HttpResponse<String> health = g.get("/health");
@@ -48,6 +50,22 @@ class HealthTest {
       assertThat(health.body()).doesNotContain("sk-up", "sk-down");
       assertThat(upstream.upstream().received()).extracting(r -> r.path())
           .containsExactlyInAnyOrder("/v1/chat/completions", "/v1/embeddings");
+    }
+  }
+
+  @Test
+  void readinessNamesTheCacheAndTheCallbacksThatRun() {
+    try (TestGateway g = TestGateway.start("""
+        model_list:
+          - model_name: demo
+            litellm_params: {model: openai/demo, mock_response: "hi"}
+        litellm_settings:
+          cache: true
+          callbacks: ["prometheus", "langfuse"]
+        """)) {
+      JsonNode readiness = FakeOpenAi.parse(g.get("/health/readiness", null).body());
+      assertThat(readiness.get("cache").asText()).isEqualTo("local");
+      assertThat(readiness.get("success_callbacks").toString()).isEqualTo("[\"prometheus\"]");
     }
   }
 }
