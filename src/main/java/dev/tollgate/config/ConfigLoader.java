@@ -14,8 +14,10 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /** Reads LiteLLM's config.yaml: YAML, {@code environment_variables}, {@code os.environ/NAME} references. */
 public final class ConfigLoader {
@@ -39,13 +41,21 @@ public final class ConfigLoader {
     return fromYaml(text, file.toString(), env);
   }
 
+  /** SnakeYAML's message quotes the offending lines with a caret under them: keep its words only. */
+  private static String oneLine(JsonProcessingException e) {
+    if (e.getCause() instanceof MarkedYAMLException m && m.getProblem() != null) {
+      return (m.getContext() == null ? "" : m.getContext() + ": ") + m.getProblem();
+    }
+    return e.getOriginalMessage().lines().map(String::strip).filter(l -> !l.isEmpty()).collect(Collectors.joining(" "));
+  }
+
   public static GatewayConfig fromYaml(String yaml, String source, Environment env) {
     JsonNode tree;
     try {
       tree = YAML.readTree(yaml);
     } catch (JsonProcessingException e) {
       String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-      throw new ConfigException(source + ": not valid YAML" + where + ": " + e.getOriginalMessage());
+      throw new ConfigException(source + ": not valid YAML" + where + ": " + oneLine(e));
     }
     if (tree == null || tree.isMissingNode() || tree.isNull()) {
       tree = JsonNodeFactory.instance.objectNode();

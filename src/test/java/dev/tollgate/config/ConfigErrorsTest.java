@@ -67,7 +67,8 @@ class ConfigErrorsTest {
   void notYaml(@TempDir Path dir) throws Exception {
     Path file = Files.writeString(dir.resolve("bad.yaml"), "model_list:\n  - model_name: a\n   litellm_params: [\n");
     assertThatThrownBy(() -> ConfigLoader.load(file, new Environment(Map.of())))
-        .isInstanceOf(ConfigException.class).hasMessageStartingWith(file + ": not valid YAML at line ");
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith(file + ": not valid YAML at line ")
+        .satisfies(e -> assertThat(e.getMessage()).as("one line").doesNotContain("\n"));
     Path list = Files.writeString(dir.resolve("list.yaml"), "- a\n- b\n");
     assertThatThrownBy(() -> ConfigLoader.load(list, new Environment(Map.of())))
         .isInstanceOf(ConfigException.class).hasMessageContaining("expected a YAML mapping at the top level");
