@@ -184,6 +184,7 @@ public final class ResponseCache implements Interceptor {
           call.observeChunks(answer::add);
           call.onComplete(outcome -> {
             if (outcome.status() == 200 && outcome.error() == null && !outcome.clientDisconnected()) {
+              answer.usageIfNone(call.usage);
               Buffer body = answer.body();
               if (body != null) {
                 put(key, body, ttl);

@@ -3,8 +3,10 @@ package dev.tollgate.cache;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.call.Usage;
 import dev.tollgate.json.Json;
 import dev.tollgate.provider.Endpoint;
+import dev.tollgate.provider.OpenAiShapes;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +27,16 @@ final class StreamedAnswer {
 
   StreamedAnswer(Endpoint endpoint) {
     this.endpoint = endpoint;
+  }
+
+  /**
+   * The usage the gateway read from a chunk its client did not ask for (the relay drops it), when
+   * no chunk passed with usage: a cached answer keeps it for the clients that do ask.
+   */
+  void usageIfNone(Usage u) {
+    if (usage == null && u != null) {
+      usage = OpenAiShapes.usage(u.promptTokens(), u.completionTokens(), u.cachedPromptTokens(), u.reasoningTokens());
+    }
   }
 
   void add(Buffer chunk) {

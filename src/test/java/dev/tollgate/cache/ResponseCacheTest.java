@@ -25,6 +25,10 @@ class ResponseCacheTest {
         var response = rc.response().setChunked(true).putHeader("content-type", "text/event-stream");
         response.write("data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"stre\"},\"finish_reason\":null}]}\n\n");
         response.write("data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"amed " + n + "\"},\"finish_reason\":\"stop\"}]}\n\n");
+        if (rc.body().asJsonObject().getJsonObject("stream_options", new io.vertx.core.json.JsonObject()).getBoolean("include_usage", false)) {
+          response.write("data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[],"
+              + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\n");
+        }
         response.end("data: [DONE]\n\n");
         return;
       }
@@ -78,6 +82,9 @@ class ResponseCacheTest {
     HttpResponse<String> whole = ask("s", "");
     assertThat(whole.body()).contains("\"content\":\"streamed 1\"").contains("\"object\":\"chat.completion\"");
     assertThat(answers).hasValue(1);
+    // the first client did not ask for usage; the gateway did, and the cached answer keeps it
+    assertThat(whole.body()).contains("\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5");
+    assertThat(ask("s", ",\"stream\":true,\"stream_options\":{\"include_usage\":true}").body()).contains("\"total_tokens\":5");
   }
 
   @Test
