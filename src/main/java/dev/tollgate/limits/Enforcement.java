@@ -101,7 +101,7 @@ public final class Enforcement implements Interceptor {
       double[] seeds = charges.stream().mapToDouble(c -> accounts.spent(c.kind(), c.id())).toArray();
       return sl.reserve(charges, seeds, call.callId, worst, now).transform(reserved -> {
         if (reserved.failed() || (Integer) reserved.result()[0] != 0) {
-          sl.release(limits, call.callId, 0, now);
+          sl.refund(limits, call.callId, now);
           if (reserved.failed()) {
             sharedFailed(reserved.cause());
             return local(call, next, o, limits, charges, worst, now);
@@ -133,7 +133,7 @@ public final class Enforcement implements Interceptor {
     }
     Object r = accounts.reserve(charges, worst);
     if (r instanceof Accounts.Exceeded ex) {
-      windows.release(limits, 0, now);
+      windows.refund(limits, now);
       return Future.failedFuture(new ApiException(budgetError(ex, worst)));
     }
     return proceed(call, next, new Settlement(call, o, (Accounts.Reservation) r, limits, now, null, charges, worst));

@@ -70,6 +70,20 @@ final class RateWindows {
     }
   }
 
+  /** Gives back what {@link #acquire} took for a call refused before it was made (over budget): it does not count. */
+  synchronized void refund(List<Limit> limits, long nowMs) {
+    long minute = nowMs / 60_000;
+    for (Limit l : limits) {
+      Window w = windows.get(l.subject());
+      if (w != null) {
+        w.inFlight = Math.max(0, w.inFlight - 1);
+        if (w.minute == minute) {
+          w.requests = Math.max(0, w.requests - 1);
+        }
+      }
+    }
+  }
+
   synchronized long[] remaining(Limit l, long nowMs) {
     Window w = windows.get(l.subject());
     long minute = nowMs / 60_000;

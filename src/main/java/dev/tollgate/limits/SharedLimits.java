@@ -89,12 +89,13 @@ final class SharedLimits {
       return {0, '', leftR, leftT}
       """.formatted(HOLD_MS);
 
-  /** KEYS: as ACQUIRE. ARGV: member, tokens. */
+  /** KEYS: as ACQUIRE. ARGV: member, tokens, 1 to give the request back (a call refused before it was made). */
   private static final String RELEASE = """
       for i = 1, #KEYS / 3 do
         redis.call('ZREM', KEYS[3*i], ARGV[1])
         redis.call('INCRBY', KEYS[3*i-1], ARGV[2])
         redis.call('PEXPIRE', KEYS[3*i-1], 120000)
+        if ARGV[3] == '1' and tonumber(redis.call('GET', KEYS[3*i-2]) or '0') > 0 then redis.call('DECR', KEYS[3*i-2]) end
       end
       return 1
       """;
@@ -152,12 +153,22 @@ final class SharedLimits {
   }
 
   Future<Response> release(List<RateWindows.Limit> limits, String callId, long tokens, long nowMs) {
+    return release(limits, callId, tokens, nowMs, false);
+  }
+
+  /** Gives back what {@link #acquire} took for a call refused before it was made (over budget): it does not count. */
+  Future<Response> refund(List<RateWindows.Limit> limits, String callId, long nowMs) {
+    return release(limits, callId, 0, nowMs, true);
+  }
+
+  private Future<Response> release(List<RateWindows.Limit> limits, String callId, long tokens, long nowMs, boolean refund) {
     if (limits.isEmpty()) {
       return Future.succeededFuture();
     }
     List<String> a = windowKeys(RELEASE, limits, nowMs);
     a.add(callId);
     a.add(Long.toString(tokens));
+    a.add(refund ? "1" : "0");
     return eval(a);
   }
 

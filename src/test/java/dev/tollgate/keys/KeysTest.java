@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.json.Json;
 import dev.tollgate.testing.CalendarMinute;
 import dev.tollgate.testing.FakeUpstream;
+import dev.tollgate.testing.RedisServer;
 import dev.tollgate.testing.TestDatabase;
 import dev.tollgate.testing.TestDatabase.Backend;
 import dev.tollgate.testing.TestGateway;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Virtual keys end to end: admin API, auth, model access, budgets under concurrency, rate limits, spend — on SQLite and PostgreSQL. */
 class KeysTest {
@@ -194,6 +196,31 @@ class KeysTest {
         Thread.sleep(100);
       }
       assertThat(db.scalar("SELECT spend FROM tg_entity WHERE kind = 'key'")).isCloseTo(billed, org.assertj.core.data.Offset.offset(1e-9));
+    }
+  }
+
+  /** A call refused for its budget was never made: it takes nothing from the key's requests per minute (Redis or not). */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aCallRefusedForItsBudgetDoesNotCountAgainstTheRateLimit(boolean withRedis) throws Exception {
+    try (TestDatabase db = TestDatabase.create(Backend.SQLITE); RedisServer redis = withRedis ? RedisServer.start() : null) {
+      Map<String, String> env = new java.util.HashMap<>(db.env());
+      if (redis != null) {
+        env.put("REDIS_URL", redis.url());
+      }
+      try (TestGateway gw = TestGateway.start(yaml(), env)) {
+        String key = generate(gw, "{\"rpm_limit\":1,\"max_budget\":0.001}");
+        CalendarMinute.awaitRoomFor(5);
+        for (int i = 0; i < 3; i++) {
+          HttpResponse<String> over = gw.post("/v1/chat/completions", CHAT, key);
+          assertThat(over.statusCode()).as(over.body()).isEqualTo(400);
+          assertThat(json(over).at("/error/type").asText()).isEqualTo("budget_exceeded");
+        }
+        assertThat(gw.post("/key/update", "{\"key\":\"" + key + "\",\"max_budget\":1.0}").statusCode()).isEqualTo(200);
+        HttpResponse<String> first = gw.post("/v1/chat/completions", CHAT, key);
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).as("the one request of this minute is used").isEqualTo(429);
+      }
     }
   }
 
