@@ -408,7 +408,11 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
 
   // member_add and member_delete read, change and write the team's member list: one at a time on this replica
   private synchronized JsonNode memberAdd(Req r) throws SQLException {
-    ObjectNode body = Fields.of("team_id", STRING, "member", ANY, "max_budget_in_team", Fields.Type.NUMBER).check(r.body());
+    if (r.body().has("max_budget_in_team")) {
+      throw Fields.bad("max_budget_in_team (a budget per member of a team) is not supported by Tollgate: set max_budget on the "
+          + "member's user or keys instead", "max_budget_in_team");
+    }
+    ObjectNode body = Fields.of("team_id", STRING, "member", ANY).check(r.body());
     Entity team = find(Entity.TEAM, required(r, "team_id"));
     JsonNode member = body.get("member");
     List<JsonNode> members = new ArrayList<>();
@@ -439,7 +443,44 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     }
     Entity u = team.withSettings(settings, clock.millis());
     save(u);
+    for (JsonNode m : members) {
+      userTeams(m.path("user_id").asText(null), m.path("user_email").asText(null), team.id(), true);
+    }
     return view(TEAM, u);
+  }
+
+  /**
+   * As LiteLLM: a team's member has the team in its user's {@code teams}; a member added by a user
+   * id that is not a user yet becomes one.
+   */
+  private void userTeams(String userId, String userEmail, String teamId, boolean join) throws SQLException {
+    if (userId == null) {
+      return;
+    }
+    Entity user = store.get(Entity.USER, userId).orElse(null);
+    if (user == null) {
+      if (join) {
+        ObjectNode body = Json.object().put("user_id", userId);
+        if (userEmail != null) {
+          body.put("user_email", userEmail);
+        }
+        body.putArray("teams").add(teamId);
+        create(newEntity(USER, userId, body));
+      }
+      return;
+    }
+    ObjectNode settings = user.settings().deepCopy();
+    ArrayNode teams = Json.MAPPER.createArrayNode();
+    settings.path("teams").forEach(t -> {
+      if (!t.asText().equals(teamId)) {
+        teams.add(t);
+      }
+    });
+    if (join) {
+      teams.add(teamId);
+    }
+    settings.set("teams", teams);
+    save(user.withSettings(settings, clock.millis()));
   }
 
   private synchronized JsonNode memberDelete(Req r) throws SQLException {
@@ -457,6 +498,7 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     settings.set("members_with_roles", kept);
     Entity u = team.withSettings(settings, clock.millis());
     save(u);
+    userTeams(body.path("user_id").asText(null), null, team.id(), false);
     return view(TEAM, u);
   }
 

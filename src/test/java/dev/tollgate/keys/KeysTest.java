@@ -388,6 +388,15 @@ class KeysTest {
       HttpResponse<String> twiceInOne = gw.post("/team/member_add", "{\"team_id\":\"t1\",\"member\":[{\"user_email\":\"a@x.io\"},{\"user_email\":\"a@x.io\"}]}");
       assertThat(twiceInOne.statusCode()).isEqualTo(400);
       assertThat(json(gw.get("/team/info?team_id=t1")).at("/team_info/members_with_roles").findValuesAsText("role")).hasSize(1);
+
+      // as LiteLLM: the member's user is created and lists the team, until it leaves
+      assertThat(json(gw.get("/user/info?user_id=bob")).at("/user_info/teams").toString()).isEqualTo("[\"t1\"]");
+      assertThat(gw.post("/team/member_delete", "{\"team_id\":\"t1\",\"user_id\":\"bob\"}").statusCode()).isEqualTo(200);
+      assertThat(json(gw.get("/user/info?user_id=bob")).at("/user_info/teams").toString()).isEqualTo("[]");
+      HttpResponse<String> perMemberBudget = gw.post("/team/member_add",
+          "{\"team_id\":\"t1\",\"member\":{\"user_id\":\"carol\"},\"max_budget_in_team\":5}");
+      assertThat(perMemberBudget.statusCode()).as("refused, not accepted and ignored").isEqualTo(400);
+      assertThat(json(perMemberBudget).at("/error/param").asText()).isEqualTo("max_budget_in_team");
     }
   }
 }
