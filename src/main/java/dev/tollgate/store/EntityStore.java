@@ -155,8 +155,26 @@ public final class EntityStore {
     });
   }
 
-  /** Adds spend to one entity inside the caller's transaction. */
+  /**
+   * Adds spend to entities inside the caller's transaction. An end user is known by its first
+   * spend, as in LiteLLM: one no admin created is created then, so /customer/info finds it.
+   */
   static void addSpend(Connection c, List<SpendDelta> deltas) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO tg_entity (kind, id, spend, blocked, settings, created_at, updated_at) "
+        + "VALUES (?, ?, 0, ?, '{}', ?, ?) ON CONFLICT (kind, id) DO NOTHING")) {
+      long now = System.currentTimeMillis();
+      for (SpendDelta d : deltas) {
+        if (d.kind().equals(Entity.CUSTOMER)) {
+          ps.setString(1, d.kind());
+          ps.setString(2, d.id());
+          ps.setBoolean(3, false);
+          ps.setLong(4, now);
+          ps.setLong(5, now);
+          ps.addBatch();
+        }
+      }
+      ps.executeBatch();
+    }
     try (PreparedStatement ps = c.prepareStatement("UPDATE tg_entity SET spend = spend + ? WHERE kind=? AND id=?")) {
       for (SpendDelta d : deltas) {
         ps.setDouble(1, d.amount());

@@ -224,6 +224,25 @@ class KeysTest {
     }
   }
 
+  /** As LiteLLM: an end user is known by its first spend, without /customer/new. */
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void anEndUserIsCreatedByItsFirstSpend(Backend backend) throws Exception {
+    try (TestDatabase db = TestDatabase.create(backend); TestGateway gw = TestGateway.start(yaml(), db.env())) {
+      String asNewcomer = CHAT.replace("{\"model\"", "{\"user\":\"newcomer\",\"model\"");
+      assertThat(gw.post("/v1/chat/completions", asNewcomer, TestGateway.MASTER_KEY).statusCode()).isEqualTo(200);
+      assertThat(gw.post("/v1/chat/completions", asNewcomer, TestGateway.MASTER_KEY).statusCode()).isEqualTo(200);
+      long deadline = System.currentTimeMillis() + 10_000;
+      HttpResponse<String> info = gw.get("/customer/info?end_user_id=newcomer");
+      while ((info.statusCode() != 200 || json(info).findValue("spend").asDouble() < 0.04) && System.currentTimeMillis() < deadline) {
+        Thread.sleep(100);
+        info = gw.get("/customer/info?end_user_id=newcomer");
+      }
+      assertThat(info.statusCode()).as(info.body()).isEqualTo(200);
+      assertThat(json(info).findValue("spend").asDouble()).isCloseTo(0.04, org.assertj.core.data.Offset.offset(1e-9));
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Backend.class)
   void rateLimitsAnswer429WithRetryAfterAndRemainingHeaders(Backend backend) {
