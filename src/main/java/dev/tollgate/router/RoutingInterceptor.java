@@ -17,6 +17,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -57,10 +58,13 @@ public final class RoutingInterceptor implements Interceptor {
     private final CallOptions options;
     private final Router.Ask ask;
     private String resolvedGroup;
+    /** The body sent upstream: the request's, or a copy with what its fallback entry changes. */
+    private ObjectNode body;
 
     Run(ProxyCall call) {
       this.call = call;
       this.options = CallOptions.of(call);
+      this.body = call.body;
       boolean needTokens = settings.preCallChecks() || settings.enforceModelRateLimits() || settings.strategy() == Strategy.USAGE_BASED;
       this.ask = new Router.Ask(needTokens ? TokenEstimate.ofRequest(call.body) : 0, options.tags());
     }
@@ -86,6 +90,8 @@ public final class RoutingInterceptor implements Interceptor {
         return Future.failedFuture(error);
       }
       call.attemptedFallbacks++;
+      ObjectNode changes = options.fallbackBodies().get(chain.get(index));
+      body = changes == null ? call.body : call.body.deepCopy().setAll(changes);
       return group(chain.get(index), false).recover(e -> fallBack(e, chain, index + 1));
     }
 
@@ -148,14 +154,14 @@ public final class RoutingInterceptor implements Interceptor {
       tried.add(slot);
       call.deployment = d;
       router.state().started(slot);
-      boolean mock = call.body.has("mock_response");
-      boolean dropParams = call.body.path("drop_params").asBoolean(d.dropParams());
+      boolean mock = body.has("mock_response");
+      boolean dropParams = body.path("drop_params").asBoolean(d.dropParams());
       Duration timeout = options.timeout() != null ? options.timeout()
           : d.litellmParams().has("timeout") ? d.timeout() : settings.timeout().orElse(d.timeout());
       Duration streamTimeout = options.streamTimeout() != null ? options.streamTimeout()
           : options.timeout() != null ? options.timeout()
           : d.litellmParams().has("stream_timeout") ? d.streamTimeout() : settings.streamTimeout().orElse(timeout);
-      UpstreamCall upstream = new UpstreamCall(call.endpoint, d, bodyFor(call.body, d, mock), call.stream,
+      UpstreamCall upstream = new UpstreamCall(call.endpoint, d, bodyFor(body, d, mock), call.stream,
           timeout, streamTimeout, dropParams, call.cancellation);
       long start = System.nanoTime();
       return providers.forCall(d, mock).send(upstream).transform(ar -> {
@@ -270,8 +276,9 @@ public final class RoutingInterceptor implements Interceptor {
    * What a request asks of the router (body fields and {@code x-litellm-*} headers);
    * {@code streamTimeout} bounds a stream's wait for its first chunk, over {@code timeout}.
    */
+  /** {@code fallbackBodies}: what a request's fallback entry changes in the body sent to that group ({"model": "b", "messages": [...]}). */
   record CallOptions(OptionalInt numRetries, Duration timeout, Duration streamTimeout, List<String> fallbacks,
-      boolean disableFallbacks, List<String> tags, UpstreamException mockFailure) {
+      Map<String, ObjectNode> fallbackBodies, boolean disableFallbacks, List<String> tags, UpstreamException mockFailure) {
 
     static CallOptions of(ProxyCall call) {
       ObjectNode body = call.body;
@@ -287,17 +294,24 @@ public final class RoutingInterceptor implements Interceptor {
         timeout = Duration.ofMillis((long) (body.get("timeout").asDouble() * 1000));
       }
       List<String> fallbacks = null;
+      Map<String, ObjectNode> fallbackBodies = Map.of();
       if (body.path("fallbacks").isArray()) {
         fallbacks = new ArrayList<>();
+        fallbackBodies = new HashMap<>();
         for (JsonNode f : body.get("fallbacks")) {
           String name = f.isTextual() ? f.asText() : f.path("model").asText(null);
           if (name != null) {
             fallbacks.add(name);
+            if (f.size() > 1) {
+              ObjectNode changes = ((ObjectNode) f).deepCopy();
+              changes.remove("model");
+              fallbackBodies.put(name, changes);
+            }
           }
         }
       }
       Duration streamTimeout = seconds(call.requestHeaders.get("x-litellm-stream-timeout"));
-      return new CallOptions(retries, timeout, streamTimeout, fallbacks, body.path("disable_fallbacks").asBoolean(false),
+      return new CallOptions(retries, timeout, streamTimeout, fallbacks, fallbackBodies, body.path("disable_fallbacks").asBoolean(false),
           tags(call), mockFailure(call));
     }
 

@@ -107,6 +107,14 @@ class RoutingTest {
     assertThat(hitOrder()).containsExactly("a", "d");
 
     upstream.received().clear();
+    HttpResponse<String> withItsOwnPrompt = gateway.post("/v1/chat/completions", "{\"model\":\"a\",\"num_retries\":0,"
+        + "\"fallbacks\":[{\"model\":\"d\",\"messages\":[{\"role\":\"user\",\"content\":\"shorter\"}]}],"
+        + "\"messages\":[{\"role\":\"user\",\"content\":\"original\"}]}");
+    assertThat(withItsOwnPrompt.body()).contains("from d");
+    assertThat(upstream.received()).extracting(q -> q.path().split("/")[1] + ":" + (q.bodyString().contains("shorter") ? "shorter" : "original"))
+        .as("a fallback entry's fields replace the request's for that model, as LiteLLM's").containsExactly("a:original", "d:shorter");
+
+    upstream.received().clear();
     HttpResponse<String> disabled = gateway.post("/v1/chat/completions",
         "{\"model\":\"a\",\"num_retries\":0,\"disable_fallbacks\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
     assertThat(disabled.statusCode()).isEqualTo(503);
