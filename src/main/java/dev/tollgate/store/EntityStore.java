@@ -160,11 +160,12 @@ public final class EntityStore {
    * spend, as in LiteLLM: one no admin created is created then, so /customer/info finds it.
    */
   static void addSpend(Connection c, List<SpendDelta> deltas) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO tg_entity (kind, id, spend, blocked, settings, created_at, updated_at) "
-        + "VALUES (?, ?, 0, ?, '{}', ?, ?) ON CONFLICT (kind, id) DO NOTHING")) {
-      long now = System.currentTimeMillis();
-      for (SpendDelta d : deltas) {
-        if (d.kind().equals(Entity.CUSTOMER)) {
+    List<SpendDelta> endUsers = deltas.stream().filter(d -> d.kind().equals(Entity.CUSTOMER)).toList();
+    if (!endUsers.isEmpty()) {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO tg_entity (kind, id, spend, blocked, settings, created_at, updated_at) "
+          + "VALUES (?, ?, 0, ?, '{}', ?, ?) ON CONFLICT (kind, id) DO NOTHING")) {
+        long now = System.currentTimeMillis();
+        for (SpendDelta d : endUsers) {
           ps.setString(1, d.kind());
           ps.setString(2, d.id());
           ps.setBoolean(3, false);
@@ -172,8 +173,8 @@ public final class EntityStore {
           ps.setLong(5, now);
           ps.addBatch();
         }
+        ps.executeBatch();
       }
-      ps.executeBatch();
     }
     try (PreparedStatement ps = c.prepareStatement("UPDATE tg_entity SET spend = spend + ? WHERE kind=? AND id=?")) {
       for (SpendDelta d : deltas) {
