@@ -69,6 +69,8 @@ public final class Accounts {
   private volatile java.util.function.BiConsumer<String, String> changeListener = (k, i) -> { };
   /** Told when this replica started a new budget period of an entity (kind, id). */
   private volatile java.util.function.BiConsumer<String, String> resetListener = (k, i) -> { };
+  /** Writes the spend this replica holds to the database: done before a budget period ends, so it counts in its period. */
+  private volatile Runnable writeSpend = () -> { };
 
   public Accounts(EntityStore store, SpendStore spendStore, Clock clock) {
     this.store = store;
@@ -132,6 +134,10 @@ public final class Accounts {
     this.resetListener = listener;
   }
 
+  public void writeSpendBeforeResets(Runnable writeSpend) {
+    this.writeSpend = writeSpend;
+  }
+
   /** Another replica changed an entity: read it again (blocking). */
   public void reload(String kind, String id) throws SQLException {
     if (!byKind.containsKey(kind)) {
@@ -150,6 +156,11 @@ public final class Accounts {
    * win over the snapshot; budget periods that ended are reset (once across replicas).
    */
   public void refresh() throws SQLException {
+    if (aBudgetPeriodEnded(clock.millis())) {
+      // outside the monitor: the spend writer takes it too. Spend written after the reset would
+      // count in the next period
+      writeSpend.run();
+    }
     synchronized (databaseMonitor) {
       long started = clock.millis();
       List<Entity> snapshot = store.all();
@@ -217,6 +228,17 @@ public final class Accounts {
       return today.withDayOfMonth(1);
     }
     return today.minusDays(Math.max(0, d.toDays() - 1));
+  }
+
+  private boolean aBudgetPeriodEnded(long now) {
+    for (Map<String, Entity> kind : byKind.values()) {
+      for (Entity e : kind.values()) {
+        if (e.budgetResetAt() != null && e.budgetResetAt() <= now) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private void resetEndedBudgets(List<Entity> snapshot, long now) throws SQLException {

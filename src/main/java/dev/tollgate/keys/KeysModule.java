@@ -165,6 +165,7 @@ public final class KeysModule implements AutoCloseable {
       close();
       throw new ConfigException("spend journal: " + e.getMessage() + " (set general_settings.spend_journal_dir to a writable folder)");
     }
+    accounts.writeSpendBeforeResets(writer::writeOnce);
     ModelAccess access = new ModelAccess(accounts, router);
     authenticator = new VirtualKeyAuthenticator(master, accounts, access, clock);
     enforcement = new Enforcement(accounts, access, prices, writer, router, clock, events);

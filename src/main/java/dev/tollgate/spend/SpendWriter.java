@@ -356,9 +356,10 @@ public final class SpendWriter implements AutoCloseable {
 
   /**
    * Writes everything handed over so far (but the rows of a segment still open that are only in its
-   * file); on failure keeps it for the next round. Returns whether the database took every batch.
+   * file), on the caller's thread; on failure keeps it for the next round. Returns whether the
+   * database took every batch.
    */
-  synchronized boolean writeOnce() {
+  public synchronized boolean writeOnce() {
     Item item;
     while ((item = toDatabase.poll()) != null) {
       unwritten.add(item);

@@ -133,4 +133,22 @@ class BudgetsTest {
       assertThat(json(gw.get("/key/info?key=" + key)).at("/info/budget_reset_at").asText()).isNotEmpty();
     }
   }
+
+  /** Spend of a period's last moments, not yet written when it ends, counts in that period: not in the next. */
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void spendNotYetWrittenWhenABudgetPeriodEndsCountsInThatPeriod(Backend backend) throws Exception {
+    try (TestDatabase db = TestDatabase.create(backend)) {
+      Map<String, String> env = new HashMap<>(db.env());
+      env.put("TOLLGATE_CACHE_REFRESH_SECONDS", "0.3");
+      // the writer's own batches are a minute apart: only the period's end (or the stop) writes the row
+      try (TestGateway gw = TestGateway.start(setup.yaml().replace("proxy_batch_write_at: 0.2", "proxy_batch_write_at: 60"), env)) {
+        String key = KeysTest.generate(gw, "{\"max_budget\":1.0,\"budget_duration\":\"2s\"}");
+        assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).isEqualTo(200);
+        Thread.sleep(3_000); // the 2 s period ended once (the next end is over a second away)
+      }
+      assertThat(db.scalar("SELECT COUNT(*) FROM tg_spend_log")).isEqualTo(1.0);
+      assertThat(db.scalar("SELECT spend FROM tg_entity WHERE kind = 'key'")).as("the call counts in the period that ended").isEqualTo(0.0);
+    }
+  }
 }
