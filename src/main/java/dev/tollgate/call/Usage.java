@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.json.Json;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Token usage of one call, read from OpenAI's {@code usage} block (of a response, or of the last
@@ -42,20 +41,7 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
    * always asks for: those must not cost a full parse each.) {@link #parse} runs it first.
    */
   static boolean mayContainUsage(Buffer json) {
-    return mayContainUsage(Json.bytes(json));
-  }
-
-  private static boolean mayContainUsage(Json.Bytes json) {
-    byte[] b = json.array();
-    int end = json.offset() + json.length();
-    // a Latin-1 String of the bytes: String.indexOf is a vectorised intrinsic, a byte loop is not
-    String text = new String(b, json.offset(), json.length(), StandardCharsets.ISO_8859_1);
-    for (int i = text.indexOf(USAGE_KEY); i >= 0; i = text.indexOf(USAGE_KEY, i + 1)) {
-      if (Json.nonNullValueAt(b, json.offset() + i + USAGE_KEY.length(), end)) {
-        return true;
-      }
-    }
-    return false;
+    return Json.hasNonNullMember(json, USAGE_KEY);
   }
 
   /**
@@ -65,7 +51,7 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
    */
   public static Usage parse(Buffer json) {
     Json.Bytes bytes = Json.bytes(json);
-    if (!mayContainUsage(bytes)) {
+    if (!Json.hasNonNullMember(bytes, USAGE_KEY)) {
       return null;
     }
     Usage usage = null;

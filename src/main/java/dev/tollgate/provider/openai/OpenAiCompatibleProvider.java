@@ -18,7 +18,6 @@ import dev.tollgate.provider.WireFormat;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -33,7 +32,7 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
   private static final Logger log = LoggerFactory.getLogger(OpenAiCompatibleProvider.class);
   private static final Buffer DONE = Buffer.buffer("[DONE]");
   private static final String EVENT_STREAM = CallHeaders.EVENT_STREAM.toString();
-  private static final byte[] FINISH_REASON = "\"finish_reason\"".getBytes(StandardCharsets.US_ASCII);
+  private static final String FINISH_REASON = "\"finish_reason\"";
   private final ProviderContext ctx;
   /**
    * Deployments that answered 400 to the {@code stream_options} the gateway added: their streams are
