@@ -109,6 +109,31 @@ public final class Json {
     return false;
   }
 
+  /** Whether the JSON text is an object whose first member is {@code quotedName} ({@code {"error": ...}}). */
+  public static boolean startsWithMember(Buffer json, String quotedName) {
+    int i = 0;
+    int end = json.length();
+    while (i < end && isSpace(json.getByte(i))) {
+      i++;
+    }
+    if (i == end || json.getByte(i) != '{') {
+      return false;
+    }
+    i++;
+    while (i < end && isSpace(json.getByte(i))) {
+      i++;
+    }
+    if (end - i < quotedName.length()) {
+      return false;
+    }
+    for (int k = 0; k < quotedName.length(); k++) {
+      if (json.getByte(i + k) != quotedName.charAt(k)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Whether what follows a member name ending before {@code from} is a ':' and a value other than null. */
   public static boolean nonNullValueAt(byte[] json, int from, int end) {
     int v = skipSpaces(json, from, end);

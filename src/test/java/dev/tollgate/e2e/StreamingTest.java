@@ -287,6 +287,16 @@ class StreamingTest {
   }
 
   @Test
+  void anUpstreamErrorEventMidStreamReachesTheClientOnceAsTheStreamsEnd() throws Exception {
+    gw.upstream.answer("one two three four").errorEventAfter(2);
+    List<String> events = events(stream(gw.gateway, STREAM));
+    assertThat(events).as("two chunks, then one error event").hasSize(3);
+    JsonNode error = FakeOpenAi.parse(events.get(2)).get("error");
+    assertThat(error.get("message").asText()).contains("The server had an error while processing your request.");
+    assertThat(error.get("type").asText()).isEqualTo("server_error");
+  }
+
+  @Test
   void aClientThatHangsUpMidStreamCancelsTheUpstreamRequest() throws Exception {
     gw.upstream.answer("a b c d e f g h i j k l m n o p q r s t").chunkDelay(Duration.ofMillis(200));
     assertHangUpCancelsUpstream(STREAM, in -> readUntil(in, "data: "));

@@ -52,6 +52,7 @@ public final class FakeOpenAi implements AutoCloseable {
   private volatile int breakAfter;
   private volatile int endAfter;
   private volatile int invalidChunkAfter;
+  private volatile int errorEventAfter;
 
   private FakeOpenAi(FakeUpstream upstream) {
     this.upstream = upstream;
@@ -92,6 +93,7 @@ public final class FakeOpenAi implements AutoCloseable {
     breakAfter = -1;
     endAfter = -1;
     invalidChunkAfter = -1;
+    errorEventAfter = -1;
     return this;
   }
 
@@ -157,6 +159,12 @@ public final class FakeOpenAi implements AutoCloseable {
    */
   public FakeOpenAi endAfter(int chunks) {
     this.endAfter = chunks;
+    return this;
+  }
+
+  /** After this many chunks, sends an error event as OpenAI does when it fails mid-stream, and ends the response. */
+  public FakeOpenAi errorEventAfter(int chunks) {
+    this.errorEventAfter = chunks;
     return this;
   }
 
@@ -433,11 +441,11 @@ public final class FakeOpenAi implements AutoCloseable {
     response.writeHead();
     Duration gap = chunkDelay;
     sendFrom(rc, chunks, 0, firstChunkDelay, gap,
-        new Faults(breakAfter, endAfter < 0 ? -1 : Math.min(endAfter, chunks.size()), invalidChunkAfter));
+        new Faults(breakAfter, endAfter < 0 ? -1 : Math.min(endAfter, chunks.size()), invalidChunkAfter, errorEventAfter));
   }
 
-  /** The chunk indexes at which the stream breaks off, ends early or gets an invalid chunk (-1: never). */
-  private record Faults(int breakAt, int endAt, int invalidAt) {}
+  /** The chunk indexes at which the stream breaks off, ends early, gets an invalid chunk or an error event (-1: never). */
+  private record Faults(int breakAt, int endAt, int invalidAt, int errorAt) {}
 
   /** Writes chunks from {@code next} on: one per {@code gap}, or as fast as the reader takes them. */
   private void sendFrom(RoutingContext rc, List<ObjectNode> chunks, int next, Duration wait, Duration gap, Faults faults) {
@@ -450,6 +458,11 @@ public final class FakeOpenAi implements AutoCloseable {
         }
         if (i == faults.endAt()) {
           end(response, Buffer.buffer());
+          return;
+        }
+        if (i == faults.errorAt()) {
+          end(response, Buffer.buffer("data: {\"error\":{\"message\":\"The server had an error while processing your request.\","
+              + "\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n"));
           return;
         }
         if (i == faults.invalidAt()) {

@@ -11,6 +11,7 @@ import dev.tollgate.provider.ProviderReply;
 import dev.tollgate.provider.SseParser;
 import dev.tollgate.provider.StreamDecoder;
 import dev.tollgate.provider.UpstreamCall;
+import dev.tollgate.provider.UpstreamErrors;
 import dev.tollgate.provider.UpstreamException;
 import dev.tollgate.provider.UpstreamHttp;
 import dev.tollgate.provider.UsageEstimatingDecoder;
@@ -33,6 +34,7 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
   private static final Buffer DONE = Buffer.buffer("[DONE]");
   private static final String EVENT_STREAM = CallHeaders.EVENT_STREAM.toString();
   private static final String FINISH_REASON = "\"finish_reason\"";
+  private static final String ERROR = "\"error\"";
   private final ProviderContext ctx;
   /**
    * Deployments that answered 400 to the {@code stream_options} the gateway added: their streams are
@@ -162,6 +164,9 @@ public final class OpenAiCompatibleProvider implements Provider, WireFormat {
         if (data.length() == DONE.length() && data.equals(DONE)) {
           sawDone = true;
           out.end();
+        } else if (Json.startsWithMember(data, ERROR)) {
+          // a server failing mid-stream says so in an event: the stream ends with it, once
+          out.error(UpstreamErrors.fromResponse(name(), 500, null, data));
         } else if (Json.looksLikeObject(data)) {
           if (!sawFinishReason) {
             sawFinishReason = Json.hasNonNullMember(data, FINISH_REASON);
