@@ -15,6 +15,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -90,8 +91,6 @@ public final class GatewayVerticle extends VerticleBase {
     AuthHandler admin = new AuthHandler(shared.authenticator(), true);
 
     io.vertx.ext.web.Router web = io.vertx.ext.web.Router.router(vertx);
-    // as LiteLLM: browser clients on any origin may call the API (keys travel in headers, not cookies)
-    web.route().handler(CorsHandler.create().allowedMethods(CORS_METHODS).maxAgeSeconds(600));
     web.get("/health/liveliness").handler(HealthHandler::liveness);
     web.get("/health/liveness").handler(HealthHandler::liveness);
     web.get("/health/readiness").handler(health::readiness);
@@ -124,7 +123,13 @@ public final class GatewayVerticle extends VerticleBase {
         // h2c clients (the JDK's HttpClient upgrades by default) put every stream on one
         // connection: Vert.x's default of 100 concurrent streams would queue the rest
         .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(MAX_CONCURRENT_H2_STREAMS)));
-    return server.requestHandler(web).listen();
+    // as LiteLLM: browser pages on any origin may call the API (keys travel in headers, not
+    // cookies). Only a request with an Origin goes through the CORS handler: SDKs and servers pay
+    // nothing for it
+    io.vertx.ext.web.Router browsers = io.vertx.ext.web.Router.router(vertx);
+    browsers.route().handler(CorsHandler.create().allowedMethods(CORS_METHODS).maxAgeSeconds(600));
+    browsers.route("/*").subRouter(web);
+    return server.requestHandler(req -> (req.headers().contains(HttpHeaders.ORIGIN) ? browsers : web).handle(req)).listen();
   }
 
   private static void proxyRoute(io.vertx.ext.web.Router web, String path, BodyHandler body, AuthHandler auth,
