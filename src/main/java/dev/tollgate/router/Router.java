@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * deployment per attempt: tags, context window, cooldowns, limits, {@code order}, then the strategy.
  */
 public final class Router implements AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Router.class);
   private static final int MAX_WILDCARD_GROUPS = 10_000;
 
   private final RouterSettings settings;
@@ -111,6 +112,27 @@ public final class Router implements AutoCloseable {
             + ": \"" + alias.getValue().group() + "\" is not a model_name of model_list");
       }
     }
+    warnOfUnknownFallbacks();
+  }
+
+  /** A fallback to a typo fails only when a call needs it: say so at start (a warning: /model/new may add it later). */
+  private void warnOfUnknownFallbacks() {
+    if (!current.wildcards().isEmpty()) {
+      return;
+    }
+    Map<String, Map<String, List<String>>> kinds = new LinkedHashMap<>();
+    kinds.put("fallbacks", settings.fallbacks());
+    kinds.put("context_window_fallbacks", settings.contextWindowFallbacks());
+    kinds.put("content_policy_fallbacks", settings.contentPolicyFallbacks());
+    kinds.put("default_fallbacks", Map.of("*", settings.defaultFallbacks()));
+    kinds.forEach((kind, map) -> map.forEach((from, targets) -> {
+      for (String target : targets) {
+        if (!current.groups().containsKey(target) && !settings.aliases().containsKey(target)) {
+          log.warn("{}: {} falls back to \"{}\", which is not a model_name of model_list: calls falling back to it will fail",
+              kind, from, target);
+        }
+      }
+    }));
   }
 
   /** Builds the snapshot serving the config's deployments plus {@code stored}; state carried over from {@code previous}. */

@@ -129,6 +129,24 @@ class ConfigErrorsTest {
   }
 
   @Test
+  void aFallbackToAModelThatDoesNotExistIsNamedAtStart() {
+    Logger routerLog = (Logger) LoggerFactory.getLogger(dev.tollgate.router.Router.class);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    routerLog.addAppender(logs);
+    try (TestGateway g = TestGateway.start(model("{model: openai/x, api_base: 'http://127.0.0.1:9/v1'}") + """
+        router_settings:
+          fallbacks: [{"m": ["m-typo", "m"]}]
+        """)) {
+      List<String> lines = logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+      assertThat(lines).anySatisfy(l -> assertThat(l).contains("fallbacks: m falls back to \"m-typo\", which is not a model_name"));
+      assertThat(String.join("\n", lines)).doesNotContain("\"m\", which");
+    } finally {
+      routerLog.detachAppender(logs);
+    }
+  }
+
+  @Test
   void environmentVariablesSectionFeedsOsEnvironReferences() {
     Deployment d = deployments("""
         environment_variables:
