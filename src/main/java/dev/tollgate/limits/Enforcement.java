@@ -258,11 +258,7 @@ public final class Enforcement implements Interceptor {
     if (o.customer() != null && o.customer().blocked()) {
       return new ApiError(403, "permission_error", "End user " + o.endUser() + " is blocked.", "user", "403", null);
     }
-    Entity refusing = access.refusing(o.key(), o.user(), o.team(), call.modelGroup);
-    String requested = call.body.path("model").asText();
-    if (refusing != null && !requested.equals(call.modelGroup) && access.refusing(o.key(), o.user(), o.team(), requested) == null) {
-      refusing = null; // one of the key's aliases, allowed by name ({"models": ["free-tier"], "aliases": {"free-tier": ...}})
-    }
+    Entity refusing = access.refusing(o.key(), o.user(), o.team(), call.body.path("model").asText(), call.modelGroup);
     if (refusing != null) {
       String kind = refusing.kind(); // key, user or team
       String who = kind.equals(Entity.KEY) ? "API key" : Character.toUpperCase(kind.charAt(0)) + kind.substring(1) + " " + refusing.id();

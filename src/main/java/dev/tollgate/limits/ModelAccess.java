@@ -37,6 +37,16 @@ public final class ModelAccess {
     return null;
   }
 
+  /**
+   * As {@link #refusing(Entity, Entity, Entity, String)} for a request naming {@code requested} that
+   * resolved to {@code group}: a key's alias named in its {@code models} is allowed by that name
+   * ({@code {"models": ["free-tier"], "aliases": {"free-tier": ...}}}).
+   */
+  public Entity refusing(Entity key, Entity user, Entity team, String requested, String group) {
+    Entity refusing = refusing(key, user, team, group);
+    return refusing != null && !requested.equals(group) && refusing(key, user, team, requested) == null ? null : refusing;
+  }
+
   /** Whether the caller may call the group: an admin may call any; a virtual key as on the request path. */
   public boolean mayCall(Principal caller, String group) {
     if (caller.admin()) {

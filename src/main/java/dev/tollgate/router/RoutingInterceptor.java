@@ -274,9 +274,10 @@ public final class RoutingInterceptor implements Interceptor {
 
   /**
    * What a request asks of the router (body fields and {@code x-litellm-*} headers);
-   * {@code streamTimeout} bounds a stream's wait for its first chunk, over {@code timeout}.
+   * {@code streamTimeout} bounds a stream's wait for its first chunk, over {@code timeout};
+   * {@code fallbackBodies}: what a fallback entry changes in the body sent to that group
+   * ({@code {"model": "b", "messages": [...]}}).
    */
-  /** {@code fallbackBodies}: what a request's fallback entry changes in the body sent to that group ({"model": "b", "messages": [...]}). */
   record CallOptions(OptionalInt numRetries, Duration timeout, Duration streamTimeout, List<String> fallbacks,
       Map<String, ObjectNode> fallbackBodies, boolean disableFallbacks, List<String> tags, UpstreamException mockFailure) {
 
