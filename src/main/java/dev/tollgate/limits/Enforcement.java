@@ -140,7 +140,6 @@ public final class Enforcement implements Interceptor {
   }
 
   private Future<ProviderReply> proceed(ProxyCall call, Chain next, Settlement s) {
-    call.responseHeaders.set(CallHeaders.RESPONSE_COST, "0");
     // registered before the later interceptors' hooks: they read responseCost
     call.onComplete(s::completed);
     return next.proceed(call).compose(reply -> {

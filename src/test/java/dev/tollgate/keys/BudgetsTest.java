@@ -116,6 +116,8 @@ class BudgetsTest {
       HttpResponse<String> streamed = gw.post("/v1/chat/completions", stream, key);
       assertThat(streamed.statusCode()).isEqualTo(200);
       assertThat(streamed.body()).contains("[DONE]");
+      assertThat(streamed.headers().firstValue("x-litellm-response-cost"))
+          .as("the headers went out before the stream's cost was known: none rather than a wrong 0").isEmpty();
       // 0.02 spent: another call may cost up to 0.02, which 0.03 cannot cover
       assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).isEqualTo(400);
       long deadline = System.currentTimeMillis() + 10_000;
