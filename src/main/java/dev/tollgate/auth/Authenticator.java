@@ -12,6 +12,14 @@ public interface Authenticator {
     return true;
   }
 
+  /**
+   * Why the caller may not use routes whose calls the gateway does not meter (the pass-through
+   * routes: no model check, no budget, no rate limit, no spend), or null when they may.
+   */
+  default String unmeteredRefusal(Principal caller) {
+    return null;
+  }
+
   /** Allowed with a principal, or denied with the status, error type and message the client sees. */
   sealed interface Result {
     record Allowed(Principal principal) implements Result {}

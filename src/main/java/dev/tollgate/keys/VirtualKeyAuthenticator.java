@@ -6,6 +6,7 @@ import dev.tollgate.auth.Authenticator;
 import dev.tollgate.auth.MasterKeyAuthenticator;
 import dev.tollgate.auth.Principal;
 import dev.tollgate.limits.ModelAccess;
+import dev.tollgate.limits.UnmeteredAccess;
 import dev.tollgate.store.Entity;
 import io.vertx.core.MultiMap;
 import java.time.Clock;
@@ -77,6 +78,18 @@ public final class VirtualKeyAuthenticator implements Authenticator {
   @Override
   public boolean mayCall(Principal caller, String modelGroup) {
     return access.mayCall(caller, modelGroup);
+  }
+
+  @Override
+  public String unmeteredRefusal(Principal caller) {
+    if (caller.admin()) {
+      return null;
+    }
+    Entity key = accounts.get(Entity.KEY, caller.keyHash());
+    if (key == null) {
+      return "This key is not known any more.";
+    }
+    return UnmeteredAccess.refusal(key, accounts.get(Entity.USER, key.userId()), accounts.get(Entity.TEAM, key.teamId()));
   }
 
   private static Result refusal(Entity key, long now) {

@@ -36,7 +36,9 @@ import java.util.regex.Pattern;
  * {@code /bedrock/*}, {@code /azure/*}, {@code /openai/*}): the provider's native request is
  * forwarded as it came (method, path after the prefix, query, body) with the provider credentials
  * of the config (the first deployment of that provider, else its environment variables), and the
- * response relayed byte for byte. Callers authenticate with a gateway key, which is never forwarded.
+ * response relayed byte for byte. Callers authenticate with a gateway key, which is never forwarded;
+ * the gateway neither checks nor meters what these calls do, so a key with model, budget or rate
+ * limits may not use them.
  * Registered after the gateway's own routes, so {@code /openai/deployments/{model}/...} keeps its meaning.
  */
 public final class PassThroughRoutes implements GatewayVerticle.RouteContributor {
@@ -90,7 +92,7 @@ public final class PassThroughRoutes implements GatewayVerticle.RouteContributor
   public void register(Router web, GatewayVerticle.RouteSupport support) {
     ServiceAccountTokens tokens = new ServiceAccountTokens(support.providerContext());
     for (Target t : targets) {
-      web.route("/" + t.prefix() + "/*").handler(support.body()).handler(GeminiIngress::keyFromQuery).handler(support.authenticated())
+      web.route("/" + t.prefix() + "/*").handler(support.body()).handler(GeminiIngress::keyFromQuery).handler(support.unmetered())
           .handler(rc -> forward(rc, t, support.providerContext(), tokens));
     }
   }

@@ -2,6 +2,7 @@ package dev.tollgate.server;
 
 import dev.tollgate.auth.ApiKeys;
 import dev.tollgate.auth.Authenticator;
+import dev.tollgate.auth.Principal;
 import dev.tollgate.call.ApiError;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -9,21 +10,30 @@ import io.vertx.ext.web.RoutingContext;
 /** Lets a request through with its principal, or answers the authenticator's refusal (400/401/403/503) in OpenAI's error shape. */
 final class AuthHandler implements Handler<RoutingContext> {
   static final String PRINCIPAL = "tollgate.principal";
-  private final Authenticator authenticator;
-  private final boolean adminOnly;
 
-  AuthHandler(Authenticator authenticator, boolean adminOnly) {
+  /** What a route needs of its caller beyond a valid key. */
+  enum Need {
+    KEY,
+    /** routes the gateway does not meter (pass-through): callers without model, budget or rate limits */
+    UNMETERED,
+    ADMIN
+  }
+
+  private final Authenticator authenticator;
+  private final Need need;
+
+  AuthHandler(Authenticator authenticator, Need need) {
     this.authenticator = authenticator;
-    this.adminOnly = adminOnly;
+    this.need = need;
   }
 
   @Override
   public void handle(RoutingContext rc) {
     switch (authenticator.authenticate(ApiKeys.fromHeaders(rc.request().headers()), rc.request().headers())) {
       case Authenticator.Result.Allowed allowed -> {
-        if (adminOnly && !allowed.principal().admin()) {
-          new ApiError(403, "permission_error", "This route needs the master key or an admin key.", null, "403", null)
-              .writeTo(rc.response());
+        String refusal = refusal(allowed.principal());
+        if (refusal != null) {
+          new ApiError(403, "permission_error", refusal, null, "403", null).writeTo(rc.response());
           return;
         }
         rc.put(PRINCIPAL, allowed.principal());
@@ -32,5 +42,13 @@ final class AuthHandler implements Handler<RoutingContext> {
       case Authenticator.Result.Denied denied -> new ApiError(denied.status(), denied.type(), denied.message(), null,
           Integer.toString(denied.status()), null).writeTo(rc.response());
     }
+  }
+
+  private String refusal(Principal caller) {
+    return switch (need) {
+      case KEY -> null;
+      case UNMETERED -> authenticator.unmeteredRefusal(caller);
+      case ADMIN -> caller.admin() ? null : "This route needs the master key or an admin key.";
+    };
   }
 }

@@ -60,7 +60,8 @@ public final class GatewayVerticle extends VerticleBase {
    * What a contributed route may use: authentication and body handlers, the request path for
    * other API formats ({@code dispatcher}), and this event loop's upstream HTTP client.
    */
-  public record RouteSupport(Handler<RoutingContext> authenticated, Handler<RoutingContext> adminOnly, BodyHandler body,
+  public record RouteSupport(Handler<RoutingContext> authenticated, Handler<RoutingContext> unmetered,
+      Handler<RoutingContext> adminOnly, BodyHandler body,
       OpenAiDispatcher dispatcher, ProviderContext providerContext) {}
 
   private static final long MAX_CONCURRENT_H2_STREAMS = 10_000;
@@ -87,8 +88,9 @@ public final class GatewayVerticle extends VerticleBase {
     ProxyHandler proxy = new ProxyHandler(shared.router(), Interceptor.chain(steps));
     ModelsHandler models = new ModelsHandler(shared.router(), shared.authenticator());
     HealthHandler health = new HealthHandler(shared.router(), providers, shared.readinessDetails());
-    AuthHandler auth = new AuthHandler(shared.authenticator(), false);
-    AuthHandler admin = new AuthHandler(shared.authenticator(), true);
+    AuthHandler auth = new AuthHandler(shared.authenticator(), AuthHandler.Need.KEY);
+    AuthHandler unmetered = new AuthHandler(shared.authenticator(), AuthHandler.Need.UNMETERED);
+    AuthHandler admin = new AuthHandler(shared.authenticator(), AuthHandler.Need.ADMIN);
 
     io.vertx.ext.web.Router web = io.vertx.ext.web.Router.router(vertx);
     web.get("/health/liveliness").handler(HealthHandler::liveness);
@@ -110,7 +112,7 @@ public final class GatewayVerticle extends VerticleBase {
       proxyRoute(web, prefix + "/completions", body, auth, proxy, Endpoint.COMPLETIONS);
       proxyRoute(web, prefix + "/embeddings", body, auth, proxy, Endpoint.EMBEDDINGS);
     }
-    RouteSupport support = new RouteSupport(auth, admin, body, proxy, providerContext);
+    RouteSupport support = new RouteSupport(auth, unmetered, admin, body, proxy, providerContext);
     for (RouteContributor contributor : shared.extraRoutes()) {
       contributor.register(web, support);
     }

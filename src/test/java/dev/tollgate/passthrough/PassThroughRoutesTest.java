@@ -149,4 +149,27 @@ class PassThroughRoutesTest {
     assertThat(err.path("message").asText()).isNotBlank();
     assertThat(gw.upstream.received()).hasSize(before);
   }
+
+  /** A pass-through call is neither checked nor metered: only a key with nothing to enforce may make one. */
+  @Test
+  void keysWithModelBudgetOrRateLimitsMayNotPassThrough() throws Exception {
+    String ask = "{\"model\":\"claude-opus-4-1\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    for (String limits : List.of("{\"models\":[\"g\"]}", "{\"max_budget\":1.0}", "{\"rpm_limit\":100}")) {
+      String key = generateKey(limits);
+      int before = gw.upstream.received().size();
+      HttpResponse<String> r = post("/anthropic/v1/messages", ask, Map.of("x-api-key", key));
+      assertThat(r.statusCode()).as(limits + ": " + r.body()).isEqualTo(403);
+      assertThat(JSON.readTree(r.body()).path("error").path("message").asText()).contains("pass-through");
+      assertThat(gw.upstream.received()).as(limits).hasSize(before);
+    }
+    String unlimited = generateKey("{\"models\":[\"all-proxy-models\"]}");
+    assertThat(post("/anthropic/v1/messages", ask, Map.of("x-api-key", unlimited)).statusCode()).isEqualTo(200);
+    assertThat(gw.upstream.last().headers().get("x-api-key")).isEqualTo("anthropic-provider-key");
+  }
+
+  private static String generateKey(String body) throws Exception {
+    HttpResponse<String> r = gw.gateway.post("/key/generate", body);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return JSON.readTree(r.body()).path("key").asText();
+  }
 }
