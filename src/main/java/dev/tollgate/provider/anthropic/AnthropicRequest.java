@@ -32,6 +32,7 @@ final class AnthropicRequest {
     if (!system.isEmpty()) {
       out.set("system", system);
     }
+    boolean capped = in.hasNonNull("max_completion_tokens") || in.hasNonNull("max_tokens");
     int maxTokens = in.path("max_completion_tokens").asInt(in.path("max_tokens").asInt(DEFAULT_MAX_TOKENS));
     copy(in, out, "temperature", "top_p", "top_k");
     JsonNode stop = in.get("stop");
@@ -58,9 +59,10 @@ final class AnthropicRequest {
     }
     if (thinking != null && !thinking.isNull()) {
       out.set("thinking", thinking);
-      int budget = thinking.path("budget_tokens").asInt(0);
-      if (maxTokens <= budget) {
-        maxTokens = budget + DEFAULT_MAX_TOKENS; // Anthropic requires max_tokens > budget_tokens
+      // Anthropic requires max_tokens > budget_tokens; a client's own cap is kept (a cap below the
+      // budget gets Anthropic's 400): raising it would raise what the call may cost
+      if (!capped) {
+        maxTokens = thinking.path("budget_tokens").asInt(0) + DEFAULT_MAX_TOKENS;
       }
     }
     out.put("max_tokens", maxTokens);

@@ -238,10 +238,12 @@ class AnthropicProviderTest {
     JsonNode sent = gw.upstream.last().json();
     assertThat(sent.path("thinking").path("type").asText()).isEqualTo("enabled");
     assertThat(sent.path("thinking").path("budget_tokens").asInt()).isEqualTo(1024);
-    assertThat(sent.path("max_tokens").asInt()).isGreaterThan(1024);
+    assertThat(sent.path("max_tokens").asInt()).as("the client's cap, not raised: it bounds the cost").isEqualTo(500);
 
     HttpResponse<String> streamed = gw.gateway.post("/v1/chat/completions", "{\"model\":\"claude-think\",\"stream\":true,"
-        + "\"messages\":[{\"role\":\"user\",\"content\":\"6*7?\"}]}");
+        + "\"reasoning_effort\":\"medium\",\"messages\":[{\"role\":\"user\",\"content\":\"6*7?\"}]}");
+    assertThat(gw.upstream.last().json().path("max_tokens").asInt()).as("no cap given: room for the budget and an answer")
+        .isEqualTo(2048 + 4096);
     assertThat(streamed.body()).contains("\"reasoning_content\":\"Let me\"").contains("\"content\":\"4\"").endsWith("data: [DONE]\n\n")
         .contains("\"thinking_blocks\":[{\"type\":\"thinking\",\"thinking\":\"Let me think.\",\"signature\":\"sig-13\"}]");
   }
