@@ -57,6 +57,10 @@ public final class FakeBedrock {
       error(res, 400, "ValidationException", "Malformed input request");
       return;
     }
+    if (!req.has("toolConfig") && (req.path("messages").findParent("toolUse") != null || req.path("messages").findParent("toolResult") != null)) {
+      error(res, 400, "ValidationException", "The toolConfig field must be defined when using toolUse and toolResult content blocks.");
+      return;
+    }
     FakeAnswer a = answer(req);
     if (rc.pathParam("op").equals("converse")) {
       res.putHeader("content-type", "application/json").end(converse(a).toString());

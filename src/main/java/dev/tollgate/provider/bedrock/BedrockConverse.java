@@ -83,6 +83,13 @@ final class BedrockConverse {
   private static void tools(ObjectNode req, ObjectNode out) {
     JsonNode tools = req.get("tools");
     if (tools == null || !tools.isArray() || tools.isEmpty() || "none".equals(req.path("tool_choice").asText())) {
+      if (hasToolTurns(req)) {
+        // Converse refuses toolUse/toolResult blocks without a toolConfig, and has no "none"
+        // choice: a placeholder tool (as LiteLLM sends) lets the conversation go on
+        ObjectNode spec = out.putObject("toolConfig").putArray("tools").addObject().putObject("toolSpec")
+            .put("name", "dummy_tool").put("description", "This is a dummy tool call");
+        spec.putObject("inputSchema").putObject("json").put("type", "object").putObject("properties");
+      }
       return;
     }
     ObjectNode config = out.putObject("toolConfig");
@@ -103,6 +110,15 @@ final class BedrockConverse {
     } else if (choice != null && "auto".equals(choice.asText())) {
       config.putObject("toolChoice").putObject("auto");
     }
+  }
+
+  private static boolean hasToolTurns(ObjectNode req) {
+    for (JsonNode m : req.path("messages")) {
+      if ("tool".equals(m.path("role").asText()) || !m.path("tool_calls").isEmpty()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Bedrock wants alternating roles: consecutive messages of one role share one message. */

@@ -10,6 +10,7 @@ import dev.tollgate.testing.TestGateway;
 import dev.tollgate.testing.TranslatedProviderContract;
 import java.net.http.HttpResponse;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -84,6 +85,26 @@ class BedrockProviderTest extends TranslatedProviderContract {
       assertThat(r.statusCode()).isEqualTo(403);
       assertThat(JSON.readTree(r.body()).path("error").path("message").asText()).contains("signature");
       assertThat(r.body()).doesNotContain("not-the-secret");
+    }
+  }
+
+  /** Converse has no "none" tool choice and wants a toolConfig wherever tool blocks are: the conversation goes on. */
+  @Test
+  void toolChoiceNoneAfterToolCallsIsAnswered() throws Exception {
+    try (TestGateway gw = TestGateway.start(yaml("      model: bedrock/fake-model\n      api_base: " + upstream.url()
+        + "\n      aws_access_key_id: " + KEY_ID + "\n      aws_secret_access_key: " + SECRET))) {
+      String messages = """
+          "messages":[{"role":"user","content":"Weather in Paris?"},
+            {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"weather","arguments":"{}"}}]},
+            {"role":"tool","tool_call_id":"call_1","content":"Paris-18C"}]}""";
+      String none = "{\"model\":\"m\",\"tool_choice\":\"none\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"weather\"}}],";
+      for (String body : List.of(none + messages, "{\"model\":\"m\"," + messages)) {
+        HttpResponse<String> r = gw.post("/v1/chat/completions", body);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode sent = JSON.readTree(upstream.last().bodyString()).path("toolConfig").path("tools");
+        assertThat(sent).hasSize(1);
+        assertThat(sent.path(0).path("toolSpec").path("name").asText()).as("none of the client's tools may be called").isEqualTo("dummy_tool");
+      }
     }
   }
 
