@@ -1,6 +1,7 @@
 package dev.tollgate.provider;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.observe.logs.Secrets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -41,9 +42,17 @@ public record Deployment(
     return family.name() + "/" + upstreamModel;
   }
 
+  /**
+   * The API base as callers, logs, metrics and spend logs may see it: a password in the URL
+   * ({@code http://user:pass@host}) masked.
+   */
+  public String shownApiBase() {
+    return apiBase == null ? null : Secrets.maskedUrl(apiBase);
+  }
+
   /** Never prints the API key. */
   @Override
   public String toString() {
-    return "Deployment[" + modelName + " -> " + litellmModel() + " @ " + apiBase + ", id=" + id + "]";
+    return "Deployment[" + modelName + " -> " + litellmModel() + " @ " + shownApiBase() + ", id=" + id + "]";
   }
 }

@@ -97,7 +97,7 @@ public final class HealthHandler {
         true, new Cancellation());
     ObjectNode entry = Json.object().put("model", d.litellmModel()).put("model_name", d.modelName()).put("model_id", d.id());
     if (d.apiBase() != null) {
-      entry.put("api_base", d.apiBase());
+      entry.put("api_base", d.shownApiBase());
     }
     return providers.forCall(d, false).send(call).transform(ar -> {
       if (ar.failed()) {

@@ -170,7 +170,7 @@ final class ProxyHandler implements OpenAiDispatcher {
     if (call.deployment != null) {
       headers.add(CallHeaders.MODEL_ID, CallHeaders.repeated(call.deployment.id()));
       if (call.deployment.apiBase() != null) {
-        headers.add(CallHeaders.MODEL_API_BASE, CallHeaders.repeated(call.deployment.apiBase()));
+        headers.add(CallHeaders.MODEL_API_BASE, CallHeaders.repeated(call.deployment.shownApiBase()));
       }
     }
     CallHeaders.copy(call.responseHeaders, headers);

@@ -34,4 +34,31 @@ class ProviderKeysStayHiddenTest {
     HttpResponse<String> health = gw.gateway.get("/health", TestGateway.MASTER_KEY);
     assertThat(health.body()).contains("unhealthy_endpoints").contains("Incorrect API key provided").doesNotContain(PROVIDER_KEY);
   }
+
+  /** A password in api_base ({@code http://user:pass@host}) is a credential too: every output masks it. */
+  @Test
+  void aPasswordInTheApiBaseReachesNoOutput() {
+    gw.upstream.reset();
+    String apiBase = gw.upstream.apiBase().replace("http://", "http://svcuser:" + PROVIDER_KEY + "@");
+    try (TestGateway gateway = TestGateway.start("""
+        litellm_settings: {callbacks: ["prometheus"]}
+        general_settings: {proxy_batch_write_at: 0.1}
+        model_list:
+          - model_name: m
+            litellm_params: {model: openai/gpt-4o, api_base: "%s", api_key: sk-upstream}
+        """.formatted(apiBase))) {
+      HttpResponse<String> r = gateway.post("/v1/chat/completions", "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.headers().firstValue("x-litellm-model-api-base")).hasValueSatisfying(v ->
+          assertThat(v).contains("svcuser:***@").doesNotContain(PROVIDER_KEY));
+      assertThat(gateway.get("/metrics", TestGateway.MASTER_KEY).body()).contains("svcuser:***@").doesNotContain(PROVIDER_KEY);
+      assertThat(gateway.get("/health", TestGateway.MASTER_KEY).body()).contains("svcuser:***@").doesNotContain(PROVIDER_KEY);
+      long deadline = System.currentTimeMillis() + 10_000;
+      String logs = "";
+      while (!logs.contains("svcuser") && System.currentTimeMillis() < deadline) {
+        logs = gateway.get("/spend/logs", TestGateway.MASTER_KEY).body();
+      }
+      assertThat(logs).contains("svcuser:***@").doesNotContain(PROVIDER_KEY);
+    }
+  }
 }

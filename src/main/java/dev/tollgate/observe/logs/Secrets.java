@@ -92,9 +92,19 @@ public final class Secrets {
       return out;
     }
     if (node != null && node.isTextual()) {
-      Matcher m = URL_PASSWORD.matcher(node.asText());
-      return m.find() ? TextNode.valueOf(m.replaceFirst("$1" + Matcher.quoteReplacement(HIDDEN) + "@")) : node;
+      String text = node.asText();
+      String shown = maskedUrl(text);
+      return shown.equals(text) ? node : TextNode.valueOf(shown);
     }
     return node;
+  }
+
+  /** The text with the password of a URL at its start masked ({@code https://user:***@host}). */
+  public static String maskedUrl(String text) {
+    if (text.indexOf('@') < 0) {
+      return text;
+    }
+    Matcher m = URL_PASSWORD.matcher(text);
+    return m.find() ? m.replaceFirst("$1" + Matcher.quoteReplacement(HIDDEN) + "@") : text;
   }
 }

@@ -75,14 +75,14 @@ final class CallSeries {
 
   /** One attempt at a deployment: counted in total, and in success or failure. */
   void attempt(Deployment d, int failureStatus) {
-    String[] labels = {key.requestedModel(), d.litellmModel(), d.id(), orNone(d.apiBase()), d.providerName(), key.hashedKey(),
+    String[] labels = {key.requestedModel(), d.litellmModel(), d.id(), orNone(d.shownApiBase()), d.providerName(), key.hashedKey(),
         key.keyAlias(), key.team(), key.teamAlias()};
     m.deploymentTotal.labels(labels).inc();
     if (failureStatus == 0) {
       m.deploymentSuccess.labels(labels).inc();
       return;
     }
-    m.deploymentFailure.labels(key.requestedModel(), d.litellmModel(), d.id(), orNone(d.apiBase()), d.providerName(),
+    m.deploymentFailure.labels(key.requestedModel(), d.litellmModel(), d.id(), orNone(d.shownApiBase()), d.providerName(),
         key.hashedKey(), key.keyAlias(), key.team(), key.teamAlias(), Integer.toString(failureStatus),
         Labels.exceptionClass(failureStatus)).inc();
   }

@@ -173,7 +173,7 @@ public final class GatewayMetrics implements ObservedEvents {
   }
 
   static String[] deploymentLabels(Deployment d) {
-    return new String[] {d.litellmModel(), d.id(), orNone(d.apiBase()), d.providerName()};
+    return new String[] {d.litellmModel(), d.id(), orNone(d.shownApiBase()), d.providerName()};
   }
 
   /** 0 healthy, 1 partial outage (calls failing), 2 complete outage (health check failing). */
@@ -193,7 +193,7 @@ public final class GatewayMetrics implements ObservedEvents {
 
   @Override
   public void deploymentCooledDown(Deployment d, int status) {
-    deploymentCooledDown.labels(d.litellmModel(), d.id(), orNone(d.apiBase()), d.providerName(), Integer.toString(status)).inc();
+    deploymentCooledDown.labels(d.litellmModel(), d.id(), orNone(d.shownApiBase()), d.providerName(), Integer.toString(status)).inc();
   }
 
   @Override

@@ -129,7 +129,7 @@ public final class TracingInterceptor implements Interceptor, UpstreamObserver {
         .setAttribute("gen_ai.operation.name", operation(upstream.endpoint()))
         .setAttribute("gen_ai.request.model", d.upstreamModel())
         .setAttribute("litellm.model_id", d.id())
-        .setAttribute("server.address", d.apiBase() == null ? "" : d.apiBase())
+        .setAttribute("server.address", d.apiBase() == null ? "" : d.shownApiBase())
         .startSpan();
     W3C.inject(Context.root().with(attempt), headers, (carrier, key, value) -> carrier.set(key, value));
     return failure -> {
