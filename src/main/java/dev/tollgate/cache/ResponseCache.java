@@ -146,6 +146,7 @@ public final class ResponseCache implements Interceptor {
       if (entry != null && entry.has("response")
           && (maxAgeMs < 0 || System.currentTimeMillis() - entry.path("at").asLong(0) <= maxAgeMs)) {
         call.responseHeaders.set("x-litellm-cache-key", key);
+        call.cacheHit = true;
         events.cacheHit(call);
         return Future.succeededFuture(answer(call, entry.get("response")));
       }

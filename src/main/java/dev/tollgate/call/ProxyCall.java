@@ -36,6 +36,8 @@ public final class ProxyCall {
   public int attemptedFallbacks;
   /** Token usage, once known (from the response body or the stream's usage chunk). */
   public Usage usage;
+  /** Answered by the response cache, not by a provider. */
+  public boolean cacheHit;
   /**
    * Cost in USD of this call, set by spend accounting once usage is known (before the completion
    * hooks of later interceptors run); 0 when unknown or not accounted.

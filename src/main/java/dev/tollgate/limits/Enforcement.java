@@ -412,6 +412,6 @@ public final class Enforcement implements Interceptor {
     return new SpendRow(call.callId, callType, o.keyHash(), cost, u.promptTokens(), u.completionTokens(), startMs, endMs,
         d == null ? null : d.upstreamModel(), d == null ? null : d.id(), call.modelGroup, d == null ? null : d.providerName(),
         d == null ? null : d.shownApiBase(), o.key() == null ? null : o.key().userId(), o.key() == null ? null : o.key().teamId(),
-        o.endUser(), status, false, metadata);
+        o.endUser(), status, call.cacheHit, metadata);
   }
 }

@@ -2,9 +2,13 @@ package dev.tollgate.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.testing.FakeUpstream;
 import dev.tollgate.testing.TestGateway;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,7 +52,7 @@ class ResponseCacheTest {
 
   private void startGateway(String cacheParams) {
     gateway = TestGateway.start("model_list:\n  - model_name: g\n    litellm_params:\n      model: openai/m\n      api_key: sk-x\n"
-        + "      api_base: " + upstream.url() + "/v1\nlitellm_settings:\n  cache: true\n  cache_params:\n    type: local\n" + cacheParams);
+        + "      api_base: " + upstream.url() + "/v1\ngeneral_settings:\n  proxy_batch_write_at: 0.1\nlitellm_settings:\n  cache: true\n  cache_params:\n    type: local\n" + cacheParams);
   }
 
   private HttpResponse<String> ask(String prompt, String extra) {
@@ -56,7 +60,7 @@ class ResponseCacheTest {
   }
 
   @Test
-  void aRepeatedRequestIsAnsweredFromTheCacheAlsoAsAStream() {
+  void aRepeatedRequestIsAnsweredFromTheCacheAlsoAsAStream() throws Exception {
     startGateway("");
     HttpResponse<String> first = ask("hello", "");
     HttpResponse<String> second = ask("hello", "");
@@ -72,6 +76,15 @@ class ResponseCacheTest {
 
     assertThat(ask("other", "").body()).contains("answer 2");
     assertThat(ask("hello", ",\"temperature\":0.5").body()).contains("answer 3");
+
+    long deadline = System.currentTimeMillis() + 10_000;
+    JsonNode logs = null;
+    while ((logs == null || logs.size() < 5) && System.currentTimeMillis() < deadline) {
+      logs = new ObjectMapper().readTree(gateway.get("/spend/logs").body());
+    }
+    List<String> hits = new ArrayList<>();
+    logs.forEach(row -> hits.add(row.path("cache_hit").asText()));
+    assertThat(hits).as("the spend log says which calls the cache answered").containsExactlyInAnyOrder("false", "true", "true", "false", "false");
   }
 
   @Test
