@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What config.yaml and the environment ask of metrics, traces, logs and health, read once at start.
@@ -53,7 +54,7 @@ public record ObserveSettings(
     return new ObserveSettings(
         callbacks.contains("prometheus"),
         general.bool("require_auth_for_metrics_endpoint", false),
-        includeLabels(litellm.list("prometheus_metrics_config")),
+        includeLabels(config, litellm.list("prometheus_metrics_config")),
         litellm.bool("enable_end_user_cost_tracking_prometheus_only", false),
         otel,
         litellm.bool("json_logs", false) || env.flag("JSON_LOGS"),
@@ -93,7 +94,18 @@ public record ObserveSettings(
     }
   }
 
-  private static Map<String, List<String>> includeLabels(List<ConfigNode> groups) {
+  /**
+   * LiteLLM's metrics that Tollgate does not export: named in prometheus_metrics_config, they are
+   * reported as ignored at start, not refused (a LiteLLM config must start); other unknown names are typos.
+   */
+  private static final Set<String> LITELLM_NOT_EXPORTED = Set.of("litellm_requests_metric",
+      "litellm_deployment_latency_per_output_token", "litellm_remaining_requests_metric", "litellm_remaining_tokens_metric",
+      "litellm_deployment_successful_fallbacks", "litellm_deployment_failed_fallbacks", "litellm_api_key_max_budget_metric",
+      "litellm_team_max_budget_metric", "litellm_api_key_budget_remaining_hours_metric",
+      "litellm_team_budget_remaining_hours_metric", "litellm_remaining_api_key_requests_for_model",
+      "litellm_remaining_api_key_tokens_for_model", "litellm_redis_latency", "litellm_redis_fails", "litellm_self_latency");
+
+  private static Map<String, List<String>> includeLabels(GatewayConfig config, List<ConfigNode> groups) {
     Map<String, List<String>> out = new LinkedHashMap<>();
     for (ConfigNode group : groups) {
       group.optString("group");
@@ -103,7 +115,11 @@ public record ObserveSettings(
         throw group.error("metrics", "a non-empty list of metric names is required");
       }
       for (String metric : metrics) {
-        out.put(metric, labels);
+        if (LITELLM_NOT_EXPORTED.contains(metric)) {
+          config.ignoreValue("litellm_settings.prometheus_metrics_config", metric + " (not exported by Tollgate)");
+        } else {
+          out.put(metric, labels);
+        }
       }
     }
     return out;

@@ -89,4 +89,20 @@ class GatewayMetricsTest {
         """))).isInstanceOf(ConfigException.class)
         .hasMessageContaining("prometheus_metrics_config: unknown metric \"litellm_no_such_metric\"");
   }
+
+  /** A LiteLLM config naming LiteLLM's metrics that Tollgate does not export still starts: they are listed as ignored. */
+  @Test
+  void litellmMetricsTollgateDoesNotExportAreIgnoredNotRefused() throws Exception {
+    GatewayConfig config = config("""
+        litellm_settings:
+          callbacks: [prometheus]
+          prometheus_metrics_config:
+            - group: latency
+              metrics: [litellm_deployment_latency_per_output_token, litellm_spend_metric]
+              include_labels: [model]
+        """);
+    Scrape s = scrape(metrics(config));
+    assertThat(config.ignoredSettings()).anySatisfy(i -> assertThat(i).contains("litellm_deployment_latency_per_output_token"));
+    assertThat(s.series("litellm_in_flight_requests")).as("the group's other metric still selects").isEmpty();
+  }
 }
