@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +24,7 @@ import org.slf4j.LoggerFactory;
  * model with no price costs 0 and is reported once (and counted), never failing a call.
  */
 public final class Prices {
+  private static final Pattern BEDROCK_REGION_PROFILE = Pattern.compile("(?:us|eu|apac|jp|au|us-gov|global)\\.(.+)");
   private static final Logger log = LoggerFactory.getLogger(Prices.class);
   static final String[] FIELDS = {"input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost",
       "cache_creation_input_token_cost", "output_cost_per_reasoning_token", "max_output_tokens", "max_tokens"};
@@ -85,14 +88,25 @@ public final class Prices {
     return p.cost(usage);
   }
 
-  /** The map entry of a model name as LiteLLM looks it up (with or without the provider prefix). */
+  /**
+   * The map entry of a model name as LiteLLM looks it up (with or without the provider prefix).
+   * Vertex AI's Gemini models cost what the Gemini API's do; a Bedrock cross-region inference
+   * profile ({@code us.anthropic...}) what its model does.
+   */
   public JsonNode entry(String provider, String model) {
     JsonNode e = map.get(provider + "/" + model);
     if (e == null) {
       e = map.get(model);
     }
     if (e == null && model.contains("/")) {
-      e = map.get(model.substring(model.indexOf('/') + 1));
+      return entry(provider, model.substring(model.indexOf('/') + 1));
+    }
+    if (e == null && provider.startsWith("vertex_ai")) {
+      e = map.get("gemini/" + model);
+    }
+    if (e == null && provider.equals("bedrock")) {
+      Matcher region = BEDROCK_REGION_PROFILE.matcher(model);
+      e = region.matches() ? map.get(region.group(1)) : null;
     }
     return e;
   }

@@ -44,4 +44,18 @@ class PricesTest {
     assertThat(prices.cost(ds.get(1), new Usage(3, 4, 0, 0, 0))).isZero();
     assertThat(prices.unpricedCalls()).isEqualTo(1);
   }
+
+  /** The names configs use (the README's own examples among them) find their price, not 0. */
+  @Test
+  void undatedAliasesVertexGeminiBedrockProfilesAndCohereArePriced() {
+    Prices prices = Prices.bundled();
+    Map<String, Double> inputPrice = Map.of("anthropic/claude-sonnet-4-5", 3e-6, "vertex_ai/gemini-2.0-flash", 1e-7,
+        "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0", 3e-6, "bedrock/us.anthropic.claude-sonnet-4-20250514-v1:0", 3e-6,
+        "bedrock/converse/anthropic.claude-3-5-sonnet-20241022-v2:0", 3e-6, "cohere/command-r-plus", 2.5e-6);
+    inputPrice.forEach((model, price) -> {
+      Deployment d = deployments("model_list: [{model_name: m, litellm_params: {model: \"" + model + "\", api_key: x, api_base: http://h, "
+          + "vertex_project: p, aws_access_key_id: a, aws_secret_access_key: s, aws_region_name: us-east-1}}]").get(0);
+      assertThat(prices.of(d).input()).as(model).isEqualTo(price);
+    });
+  }
 }
