@@ -23,6 +23,7 @@ public final class UpstreamErrors {
     String type = null;
     String param = null;
     String code = null;
+    Duration retryAfter = retryAfter(headers);
     JsonNode json = Json.tryParse(body);
     if (json != null && json.isObject()) {
       JsonNode err = json.get("error");
@@ -31,6 +32,9 @@ public final class UpstreamErrors {
         type = text(err.get("type"));
         param = text(err.get("param"));
         code = text(err.get("code"));
+        if (retryAfter == null) {
+          retryAfter = googleRetryDelay(err.get("details"));
+        }
       } else if (err != null && err.isTextual()) {
         message = err.asText();
       }
@@ -47,7 +51,24 @@ public final class UpstreamErrors {
     }
     int mapped = status >= 400 && status < 600 ? status : 502;
     return new UpstreamException(mapped, type != null ? type : UpstreamException.typeFor(mapped),
-        provider + " error: " + message, param, code, retryAfter(headers));
+        provider + " error: " + message, param, code, retryAfter);
+  }
+
+  /** Google's 429s say when to come back in the body: {@code details: [{"@type": "...RetryInfo", "retryDelay": "12s"}]}. */
+  private static Duration googleRetryDelay(JsonNode details) {
+    if (details != null) {
+      for (JsonNode d : details) {
+        String delay = d.path("retryDelay").asText("");
+        if (delay.endsWith("s")) {
+          try {
+            return Duration.ofMillis((long) (Double.parseDouble(delay.substring(0, delay.length() - 1)) * 1000));
+          } catch (NumberFormatException ignored) {
+            return null;
+          }
+        }
+      }
+    }
+    return null;
   }
 
   /** {@code retry-after} as seconds or an HTTP date; {@code retry-after-ms} too. */

@@ -38,7 +38,12 @@ public final class FakeGemini {
     }
     String failure = FakeAnswer.failure(model);
     if ("ratelimit".equals(failure)) {
-      error(res, 429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).");
+      // as Google's API: when to come back is in the body, not in a header
+      ObjectNode out = JSON.createObjectNode();
+      ObjectNode err = out.putObject("error").put("code", 429).put("message", "Resource has been exhausted (e.g. check quota).")
+          .put("status", "RESOURCE_EXHAUSTED");
+      err.putArray("details").addObject().put("@type", "type.googleapis.com/google.rpc.RetryInfo").put("retryDelay", "12s");
+      res.setStatusCode(429).putHeader("content-type", "application/json").end(out.toString());
       return;
     }
     if (FakeAnswer.servedHtml(res, failure)) {

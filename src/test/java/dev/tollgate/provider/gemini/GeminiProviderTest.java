@@ -43,6 +43,14 @@ class GeminiProviderTest extends TranslatedProviderContract {
   }
 
   @Test
+  void googlesRetryDelayBecomesRetryAfter() {
+    java.net.http.HttpResponse<String> r = gateway.post("/v1/chat/completions",
+        "{\"model\":\"ratelimit-model\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(r.statusCode()).isEqualTo(429);
+    assertThat(r.headers().firstValue("retry-after")).hasValue("12");
+  }
+
+  @Test
   void jsonModeThoughtsAndToolChoiceUseGeminisFields() throws Exception {
     java.net.http.HttpResponse<String> r = gateway.post("/v1/chat/completions", """
         {"model": "fake-model", "messages": [{"role": "user", "content": "json please"}],
