@@ -67,7 +67,7 @@ public record FakeAnswer(String text, List<Call> toolCalls) {
 
   /** The failure a model name asks for, or null. */
   public static String failure(String model) {
-    for (String f : List.of("ratelimit", "html", "badjson", "truncated", "wrongtype")) {
+    for (String f : List.of("ratelimit", "html", "badjson", "truncated", "wrongtype", "corrupt")) {
       if (model.contains(f)) {
         return f;
       }

@@ -146,6 +146,9 @@ public final class FakeBedrock {
     s.writeBytes(EventStreamEncoder.event("metadata", meta.toString()));
     byte[] all = s.toByteArray();
     int end = "truncated".equals(failure) ? all.length / 2 : all.length;
+    if ("corrupt".equals(failure)) {
+      all[all.length / 3] ^= 0x5a; // a checksum no longer matches: the framing is lost from there on
+    }
     res.setChunked(true).putHeader("content-type", "application/vnd.amazon.eventstream");
     for (int i = 0; i < end; i += 29) {
       res.write(Buffer.buffer(java.util.Arrays.copyOfRange(all, i, Math.min(end, i + 29))));

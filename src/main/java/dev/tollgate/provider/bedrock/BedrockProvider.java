@@ -124,6 +124,8 @@ public final class BedrockProvider implements Provider, WireFormat {
   private static final class Decoder extends TranslatingDecoder {
     private final EventStreamParser parser = new EventStreamParser(this::message);
     private final Map<Integer, Integer> toolIndexByBlock = new HashMap<>();
+    /** Framing lost: nothing after it can be read, and the error is told once. */
+    private boolean corrupt;
 
     Decoder(String model) {
       super("Bedrock", model);
@@ -131,9 +133,13 @@ public final class BedrockProvider implements Provider, WireFormat {
 
     @Override
     protected void feed(Buffer bytes) {
+      if (corrupt) {
+        return;
+      }
       try {
         parser.feed(bytes);
       } catch (EventStreamParser.CorruptStreamException e) {
+        corrupt = true;
         out.error(UpstreamException.of(502, "Bedrock sent a broken event stream: " + e.getMessage()));
       }
     }

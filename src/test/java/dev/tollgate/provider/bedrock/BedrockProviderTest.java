@@ -109,6 +109,16 @@ class BedrockProviderTest extends TranslatedProviderContract {
   }
 
   @Test
+  void aCorruptEventStreamEndsTheClientsStreamWithOneError() {
+    try (TestGateway gw = TestGateway.start(yaml("      model: bedrock/corrupt-model\n      api_base: " + upstream.url()
+        + "\n      aws_access_key_id: " + KEY_ID + "\n      aws_secret_access_key: " + SECRET))) {
+      HttpResponse<String> r = gw.post("/v1/chat/completions", chat("m", true));
+      assertThat(r.body()).contains("broken event stream");
+      assertThat(r.body().split("\"error\"", -1)).as(r.body()).hasSize(2);
+    }
+  }
+
+  @Test
   void bearerApiKeyFromTheEnvironment() {
     try (TestGateway gw = TestGateway.start(yaml("      model: bedrock/fake-model\n      api_base: " + upstream.url()),
         Map.of("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key"))) {
