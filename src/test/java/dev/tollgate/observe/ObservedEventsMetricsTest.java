@@ -7,7 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.auth.ApiKeys;
 import dev.tollgate.json.Json;
 import dev.tollgate.testing.GatewayOnFakeUpstream;
+import dev.tollgate.testing.TestGateway;
 import io.vertx.core.buffer.Buffer;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,6 +42,7 @@ class ObservedEventsMetricsTest {
             num_retries: 1
             cache: true
             cache_params: {type: local}
+            enable_end_user_cost_tracking_prometheus_only: true
           """.formatted(url));
   static String virtualKey;
   static double budgetCallCost;
@@ -63,7 +67,27 @@ class ObservedEventsMetricsTest {
     assertThat(priced.statusCode()).as(priced.body()).isEqualTo(200);
     budgetCallCost = Double.parseDouble(priced.headers().firstValue("x-litellm-response-cost").orElseThrow());
 
+    // the end user spend tracking charges: x-litellm-customer-id first, else the body's "user"
+    String asBodyUser = LlmUpstream.chat("who am i", false).replace("{\"model\"", "{\"user\":\"body-user\",\"model\"");
+    var byHeader = TestGateway.send(HttpRequest.newBuilder(URI.create(gw.gateway.url() + "/v1/chat/completions"))
+        .header("authorization", "Bearer " + TestGateway.MASTER_KEY).header("x-litellm-customer-id", "header-customer")
+        .POST(HttpRequest.BodyPublishers.ofString(asBodyUser)).build());
+    assertThat(byHeader.statusCode()).as(byHeader.body()).isEqualTo(200);
+    assertThat(gw.gateway.post("/v1/chat/completions", asBodyUser.replace("who am i", "and now")).statusCode()).isEqualTo(200);
+
     scrape = Scrape.parse(gw.gateway.get("/metrics", null).body());
+  }
+
+  @Test
+  void theEndUserIsTheCustomerHeaderElseTheBodysUser() {
+    Map<String, String> header = PrometheusMetricsTest.callLabels("end_user", "header-customer", "requested_model", "gpt-test",
+        "status_code", "200");
+    assertThat(scrape.value("litellm_proxy_total_requests_metric_total", header)).isEqualTo(1.0);
+    assertThat(scrape.value("litellm_spend_metric_total", PrometheusMetricsTest.callLabels("end_user", "header-customer",
+        "model", "gpt-4o-mini"))).isPositive();
+    Map<String, String> body = new LinkedHashMap<>(header);
+    body.put("end_user", "body-user");
+    assertThat(scrape.value("litellm_proxy_total_requests_metric_total", body)).isEqualTo(1.0);
   }
 
   @Test

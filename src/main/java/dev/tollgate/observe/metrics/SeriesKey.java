@@ -3,7 +3,6 @@ package dev.tollgate.observe.metrics;
 import static dev.tollgate.observe.metrics.Labels.NONE;
 import static dev.tollgate.observe.metrics.Labels.orNone;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.call.ProxyCall;
 import dev.tollgate.provider.Deployment;
 
@@ -16,11 +15,8 @@ record SeriesKey(String endUser, String hashedKey, String keyAlias, String team,
     String requestedModel, String deploymentId) {
 
   static SeriesKey of(ProxyCall call, Deployment deployment, boolean trackEndUser) {
-    String endUser = NONE;
-    if (trackEndUser) {
-      JsonNode u = call.body.get("user");
-      endUser = u != null && u.isTextual() ? u.asText() : NONE;
-    }
+    // the end user spend tracking charges: x-litellm-customer-id, else the body's user
+    String endUser = trackEndUser ? orNone(call.endUser()) : NONE;
     String hashedKey = call.principal == null ? NONE : orNone(call.principal.keyHash());
     return new SeriesKey(endUser, hashedKey, NONE, NONE, NONE, NONE, call.modelGroup, deployment == null ? null : deployment.id());
   }
