@@ -19,7 +19,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The metrics other parts report: cache hits and misses (response cache), cool-downs (router),
- * budget left to a key and its team (budget accounting), after a known sequence of calls.
+ * budget left to a key and its team (budget accounting), and the owners of a virtual key and the
+ * end user in every per-call series (from the in-memory accounts), after a known sequence of calls.
  */
 class ObservedEventsMetricsTest {
   @RegisterExtension
@@ -31,6 +32,7 @@ class ObservedEventsMetricsTest {
           model_list:
             - model_name: gpt-test
               litellm_params: {model: openai/gpt-4o-mini, api_base: %1$s/v1, api_key: up}
+              model_info: {id: test-one}
             - model_name: balanced
               litellm_params: {model: openai/gpt-4o-mini, api_base: %1$s/limited, api_key: up, order: 1}
               model_info: {id: limited-one}
@@ -59,7 +61,9 @@ class ObservedEventsMetricsTest {
 
     assertThat(gw.gateway.post("/team/new", "{\"team_id\":\"t-obs\",\"team_alias\":\"obs-team\",\"max_budget\":2.0}").statusCode())
         .isEqualTo(200);
-    var generated = gw.gateway.post("/key/generate", "{\"team_id\":\"t-obs\",\"key_alias\":\"obs-key\",\"max_budget\":1.0}");
+    assertThat(gw.gateway.post("/user/new", "{\"user_id\":\"u-obs\",\"auto_create_key\":false}").statusCode()).isEqualTo(200);
+    var generated = gw.gateway.post("/key/generate",
+        "{\"team_id\":\"t-obs\",\"user_id\":\"u-obs\",\"key_alias\":\"obs-key\",\"max_budget\":1.0}");
     assertThat(generated.statusCode()).as(generated.body()).isEqualTo(200);
     JsonNode key = Json.tryParse(Buffer.buffer(generated.body()));
     virtualKey = key.get("key").asText();
@@ -76,6 +80,40 @@ class ObservedEventsMetricsTest {
     assertThat(gw.gateway.post("/v1/chat/completions", asBodyUser.replace("who am i", "and now")).statusCode()).isEqualTo(200);
 
     scrape = Scrape.parse(gw.gateway.get("/metrics", null).body());
+  }
+
+  /** The labels of the virtual key's calls: its hash, alias, team, team alias and user. */
+  static Map<String, String> keyLabels(String... extra) {
+    Map<String, String> m = PrometheusMetricsTest.callLabels(extra);
+    m.put("hashed_api_key", ApiKeys.sha256Hex(virtualKey));
+    m.put("api_key_alias", "obs-key");
+    m.put("team", "t-obs");
+    m.put("team_alias", "obs-team");
+    m.put("user", "u-obs");
+    return m;
+  }
+
+  @Test
+  void aVirtualKeysCallsCarryItsAliasTeamAndUser() {
+    assertThat(scrape.value("litellm_proxy_total_requests_metric_total", keyLabels("requested_model", "gpt-test", "status_code", "200")))
+        .isEqualTo(1.0);
+    assertThat(scrape.value("litellm_spend_metric_total", keyLabels("model", "gpt-4o-mini"))).isCloseTo(budgetCallCost, within(1e-12));
+    Map<String, String> tokens = keyLabels("model", "gpt-4o-mini", "requested_model", "gpt-test");
+    assertThat(scrape.value("litellm_total_tokens_metric_total", tokens)).isEqualTo(15.0);
+    assertThat(scrape.value("litellm_request_total_latency_metric_count", tokens)).isEqualTo(1.0);
+    assertThat(scrape.value("litellm_llm_api_latency_metric_count", tokens)).isEqualTo(1.0);
+    assertThat(scrape.value("litellm_cache_misses_metric_total", keyLabels("model", "gpt-test"))).isEqualTo(1.0);
+    Map<String, String> deployment = keyLabels("requested_model", "gpt-test", "litellm_model_name", "openai/gpt-4o-mini",
+        "model_id", "test-one", "api_base", gw.upstream.url() + "/v1", "api_provider", "openai");
+    deployment.remove("end_user");
+    deployment.remove("user");
+    assertThat(scrape.value("litellm_deployment_success_responses_total", deployment)).isEqualTo(1.0);
+    assertThat(scrape.value("litellm_deployment_total_requests_total", deployment)).isEqualTo(1.0);
+    // no series of the key's calls is left without its owners
+    assertThat(scrape.samples().stream().filter(s -> ApiKeys.sha256Hex(virtualKey).equals(s.labels().get("hashed_api_key"))
+        && s.labels().containsKey("team")))
+        .isNotEmpty().allSatisfy(s -> assertThat(s.labels()).as(s.name()).containsEntry("api_key_alias", "obs-key")
+            .containsEntry("team", "t-obs").containsEntry("team_alias", "obs-team"));
   }
 
   @Test
