@@ -70,6 +70,8 @@ class ObservedEventsMetricsTest {
     var priced = gw.gateway.post("/v1/chat/completions", LlmUpstream.chat("spend", false), virtualKey);
     assertThat(priced.statusCode()).as(priced.body()).isEqualTo(200);
     budgetCallCost = Double.parseDouble(priced.headers().firstValue("x-litellm-response-cost").orElseThrow());
+    assertThat(gw.gateway.post("/v1/chat/completions", LlmUpstream.chat("spend", false).replace("gpt-test", "no-such-model"),
+        virtualKey).statusCode()).isEqualTo(400);
 
     // the end user spend tracking charges: x-litellm-customer-id first, else the body's "user"
     String asBodyUser = LlmUpstream.chat("who am i", false).replace("{\"model\"", "{\"user\":\"body-user\",\"model\"");
@@ -109,6 +111,9 @@ class ObservedEventsMetricsTest {
     deployment.remove("user");
     assertThat(scrape.value("litellm_deployment_success_responses_total", deployment)).isEqualTo(1.0);
     assertThat(scrape.value("litellm_deployment_total_requests_total", deployment)).isEqualTo(1.0);
+    // refused before a call was made (unknown model): the key's owners are known all the same
+    assertThat(scrape.value("litellm_proxy_failed_requests_metric_total", keyLabels("requested_model", "no-such-model",
+        "exception_status", "400", "exception_class", "BadRequestError"))).isEqualTo(1.0);
     // no series of the key's calls is left without its owners
     assertThat(scrape.samples().stream().filter(s -> ApiKeys.sha256Hex(virtualKey).equals(s.labels().get("hashed_api_key"))
         && s.labels().containsKey("team")))
