@@ -96,6 +96,7 @@ public final class Gateway {
     cache.start(vertx, redis, interceptors, routes, resources, observe.events());
     Supplier<ObjectNode> readiness = () -> readinessDetails(keys, cache, observe.settings());
     GatewayVerticle.Shared shared = new GatewayVerticle.Shared(settings, router, keys.authenticator(), List.copyOf(interceptors),
+        observe.refusals(),
         readiness, UpstreamClientOptions.fromEnvironment(config.env()), List.copyOf(routes));
 
     for (String ignored : config.ignoredSettings()) {

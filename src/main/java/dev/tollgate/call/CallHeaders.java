@@ -24,6 +24,8 @@ public final class CallHeaders {
   public static final CharSequence ATTEMPTED_FALLBACKS = optimized("x-litellm-attempted-fallbacks");
   public static final CharSequence RESPONSE_COST = optimized("x-litellm-response-cost");
   public static final CharSequence KEY_SPEND = optimized("x-litellm-key-spend");
+  /** Request header naming the end user (customer) a call is for; see {@link ProxyCall#endUser()}. */
+  public static final CharSequence CUSTOMER_ID = optimized("x-litellm-customer-id");
   public static final CharSequence LIMIT_REQUESTS = optimized("x-ratelimit-limit-requests");
   public static final CharSequence REMAINING_REQUESTS = optimized("x-ratelimit-remaining-requests");
   public static final CharSequence LIMIT_TOKENS = optimized("x-ratelimit-limit-tokens");

@@ -44,6 +44,8 @@ public final class ProxyCall {
    */
   public double responseCost;
 
+  private String endUser;
+  private boolean endUserRead;
   private List<Consumer<Buffer>> chunkObservers;
   private List<Consumer<Outcome>> completionHooks;
 
@@ -98,6 +100,28 @@ public final class ProxyCall {
    * otherwise), the error if any.
    */
   public record Outcome(int status, Buffer body, ApiError error, boolean clientDisconnected) {}
+
+  /**
+   * The end user (customer) the call is for, or null: the {@code x-litellm-customer-id} header,
+   * else the body's {@code user} — LiteLLM's order. Spend tracking and metrics both count this one.
+   */
+  public String endUser() {
+    if (!endUserRead) {
+      endUser = endUserOf(requestHeaders, body);
+      endUserRead = true;
+    }
+    return endUser;
+  }
+
+  /** {@link #endUser()} of a request that did not become a call (body may be null). */
+  public static String endUserOf(MultiMap headers, com.fasterxml.jackson.databind.JsonNode body) {
+    String header = headers == null ? null : headers.get(CallHeaders.CUSTOMER_ID);
+    if (header != null) {
+      return header;
+    }
+    com.fasterxml.jackson.databind.JsonNode user = body == null ? null : body.get("user");
+    return user != null && user.isTextual() ? user.asText() : null;
+  }
 
   /** Whether the client asked for the usage chunk at the end of a stream ({@code stream_options.include_usage}). */
   public boolean clientWantsStreamUsage() {

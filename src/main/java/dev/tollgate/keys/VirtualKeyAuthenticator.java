@@ -72,7 +72,8 @@ public final class VirtualKeyAuthenticator implements Authenticator {
     Entity user = accounts.get(Entity.USER, key.userId());
     boolean admin = user != null && "proxy_admin".equals(user.settings().path("user_role").asText());
     JsonNode aliases = key.settings().get("aliases");
-    return new Result.Allowed(new Principal(key.id(), admin, aliases != null && aliases.isObject() && !aliases.isEmpty() ? aliases : null));
+    return new Result.Allowed(new Principal(key.id(), admin, aliases != null && aliases.isObject() && !aliases.isEmpty() ? aliases : null,
+        key.alias(), key.userId(), key.teamId(), team == null ? null : team.alias()));
   }
 
   @Override

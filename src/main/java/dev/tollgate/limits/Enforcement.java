@@ -246,10 +246,7 @@ public final class Enforcement implements Interceptor {
     Entity key = accounts.get(Entity.KEY, hash);
     Entity user = key == null ? null : accounts.get(Entity.USER, key.userId());
     Entity team = key == null ? null : accounts.get(Entity.TEAM, key.teamId());
-    String endUser = call.requestHeaders.get("x-litellm-customer-id");
-    if (endUser == null && call.body.path("user").isTextual()) {
-      endUser = call.body.get("user").asText();
-    }
+    String endUser = call.endUser();
     return new Owners(hash, key, user, team, endUser, accounts.get(Entity.CUSTOMER, endUser));
   }
 

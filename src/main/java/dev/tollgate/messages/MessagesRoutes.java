@@ -14,7 +14,7 @@ public final class MessagesRoutes implements GatewayVerticle.RouteContributor {
   @Override
   public void register(io.vertx.ext.web.Router web, GatewayVerticle.RouteSupport support) {
     MessagesHandler handler = new MessagesHandler(router, support.dispatcher());
-    web.post("/v1/messages").handler(support.body()).handler(support.authenticated()).handler(handler::messages);
+    web.post("/v1/messages").handler(support.body()).handler(support.llmApi()).handler(handler::messages);
     web.post("/v1/messages/count_tokens").handler(support.body()).handler(support.authenticated()).handler(handler::countTokens);
   }
 }

@@ -2,6 +2,7 @@ package dev.tollgate.observe;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.call.Interceptor;
+import dev.tollgate.call.RefusedRequests;
 import dev.tollgate.config.GatewayConfig;
 import dev.tollgate.observe.health.BackgroundHealthChecks;
 import dev.tollgate.observe.health.HealthApp;
@@ -90,6 +91,11 @@ public final class Observability implements AutoCloseable {
   /** Where other parts report cache hits, cool-downs and budgets; no-op when Prometheus is off. */
   public ObservedEvents events() {
     return metrics == null ? ObservedEvents.NONE : metrics;
+  }
+
+  /** Where the server reports requests refused before they became a call; no-op when Prometheus is off. */
+  public RefusedRequests refusals() {
+    return metrics == null ? RefusedRequests.NONE : metrics;
   }
 
   /** The interceptors to put first in the chain (they must see every call, refused ones too). */

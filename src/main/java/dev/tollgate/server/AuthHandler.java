@@ -4,6 +4,7 @@ import dev.tollgate.auth.ApiKeys;
 import dev.tollgate.auth.Authenticator;
 import dev.tollgate.auth.Principal;
 import dev.tollgate.call.ApiError;
+import dev.tollgate.call.RefusedRequests;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
@@ -21,10 +22,17 @@ final class AuthHandler implements Handler<RoutingContext> {
 
   private final Authenticator authenticator;
   private final Need need;
+  private final RefusedRequests refusals;
 
   AuthHandler(Authenticator authenticator, Need need) {
+    this(authenticator, need, RefusedRequests.NONE);
+  }
+
+  /** {@code refusals}: told of each request this handler refuses (the LLM API routes, whose refusals metrics count). */
+  AuthHandler(Authenticator authenticator, Need need, RefusedRequests refusals) {
     this.authenticator = authenticator;
     this.need = need;
+    this.refusals = refusals;
   }
 
   @Override
@@ -34,13 +42,17 @@ final class AuthHandler implements Handler<RoutingContext> {
         String refusal = refusal(allowed.principal());
         if (refusal != null) {
           new ApiError(403, "permission_error", refusal, null, "403", null).writeTo(rc.response());
+          refusals.refused(allowed.principal(), null, null, 403);
           return;
         }
         rc.put(PRINCIPAL, allowed.principal());
         rc.next();
       }
-      case Authenticator.Result.Denied denied -> new ApiError(denied.status(), denied.type(), denied.message(), null,
-          Integer.toString(denied.status()), null).writeTo(rc.response());
+      case Authenticator.Result.Denied denied -> {
+        new ApiError(denied.status(), denied.type(), denied.message(), null, Integer.toString(denied.status()), null)
+            .writeTo(rc.response());
+        refusals.refused(null, null, null, denied.status());
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.auth.Authenticator;
 import dev.tollgate.call.ApiError;
 import dev.tollgate.call.Interceptor;
+import dev.tollgate.call.RefusedRequests;
 import dev.tollgate.provider.Endpoint;
 import dev.tollgate.provider.ProviderContext;
 import dev.tollgate.provider.ProviderRegistry;
@@ -46,6 +47,7 @@ public final class GatewayVerticle extends VerticleBase {
       Router router,
       Authenticator authenticator,
       List<Interceptor> interceptors,
+      RefusedRequests refusals,
       Supplier<ObjectNode> readinessDetails,
       HttpClientOptions upstreamOptions,
       List<RouteContributor> extraRoutes) {}
@@ -59,8 +61,10 @@ public final class GatewayVerticle extends VerticleBase {
   /**
    * What a contributed route may use: authentication and body handlers, the request path for
    * other API formats ({@code dispatcher}), and this event loop's upstream HTTP client.
+   * {@code llmApi} authenticates like {@code authenticated} on routes that call a model: the
+   * requests it refuses count in the metrics as failed requests.
    */
-  public record RouteSupport(Handler<RoutingContext> authenticated, Handler<RoutingContext> unmetered,
+  public record RouteSupport(Handler<RoutingContext> authenticated, Handler<RoutingContext> llmApi, Handler<RoutingContext> unmetered,
       Handler<RoutingContext> adminOnly, BodyHandler body,
       OpenAiDispatcher dispatcher, ProviderContext providerContext) {}
 
@@ -85,10 +89,11 @@ public final class GatewayVerticle extends VerticleBase {
     ProviderRegistry providers = new ProviderRegistry(providerContext);
     List<Interceptor> steps = new ArrayList<>(shared.interceptors());
     steps.add(new RoutingInterceptor(shared.router(), providers));
-    ProxyHandler proxy = new ProxyHandler(shared.router(), Interceptor.chain(steps));
+    ProxyHandler proxy = new ProxyHandler(shared.router(), Interceptor.chain(steps), shared.refusals());
     ModelsHandler models = new ModelsHandler(shared.router(), shared.authenticator());
     HealthHandler health = new HealthHandler(shared.router(), providers, shared.readinessDetails());
     AuthHandler auth = new AuthHandler(shared.authenticator(), AuthHandler.Need.KEY);
+    AuthHandler llmApi = new AuthHandler(shared.authenticator(), AuthHandler.Need.KEY, shared.refusals());
     AuthHandler unmetered = new AuthHandler(shared.authenticator(), AuthHandler.Need.UNMETERED);
     AuthHandler admin = new AuthHandler(shared.authenticator(), AuthHandler.Need.ADMIN);
 
@@ -102,17 +107,17 @@ public final class GatewayVerticle extends VerticleBase {
     for (String prefix : List.of("", "/v1")) {
       web.get(prefix + "/models").handler(auth).handler(models::list);
       web.getWithRegex(prefix + "/models/(?<id>.+)").handler(auth).handler(models::one);
-      proxyRoute(web, prefix + "/chat/completions", body, auth, proxy, Endpoint.CHAT);
-      proxyRoute(web, prefix + "/completions", body, auth, proxy, Endpoint.COMPLETIONS);
-      proxyRoute(web, prefix + "/embeddings", body, auth, proxy, Endpoint.EMBEDDINGS);
+      proxyRoute(web, prefix + "/chat/completions", body, llmApi, proxy, Endpoint.CHAT);
+      proxyRoute(web, prefix + "/completions", body, llmApi, proxy, Endpoint.COMPLETIONS);
+      proxyRoute(web, prefix + "/embeddings", body, llmApi, proxy, Endpoint.EMBEDDINGS);
     }
     // Azure-style paths, as the AzureOpenAI clients call them
     for (String prefix : List.of("/openai/deployments/:model", "/engines/:model", "/v1/engines/:model")) {
-      proxyRoute(web, prefix + "/chat/completions", body, auth, proxy, Endpoint.CHAT);
-      proxyRoute(web, prefix + "/completions", body, auth, proxy, Endpoint.COMPLETIONS);
-      proxyRoute(web, prefix + "/embeddings", body, auth, proxy, Endpoint.EMBEDDINGS);
+      proxyRoute(web, prefix + "/chat/completions", body, llmApi, proxy, Endpoint.CHAT);
+      proxyRoute(web, prefix + "/completions", body, llmApi, proxy, Endpoint.COMPLETIONS);
+      proxyRoute(web, prefix + "/embeddings", body, llmApi, proxy, Endpoint.EMBEDDINGS);
     }
-    RouteSupport support = new RouteSupport(auth, unmetered, admin, body, proxy, providerContext);
+    RouteSupport support = new RouteSupport(auth, llmApi, unmetered, admin, body, proxy, providerContext);
     for (RouteContributor contributor : shared.extraRoutes()) {
       contributor.register(web, support);
     }

@@ -10,6 +10,7 @@ import dev.tollgate.call.ApiException;
 import dev.tollgate.call.CallHeaders;
 import dev.tollgate.call.Interceptor;
 import dev.tollgate.call.ProxyCall;
+import dev.tollgate.call.RefusedRequests;
 import dev.tollgate.call.Usage;
 import dev.tollgate.json.Json;
 import dev.tollgate.provider.Endpoint;
@@ -38,10 +39,12 @@ final class ProxyHandler implements OpenAiDispatcher {
 
   private final Router router;
   private final Interceptor.Chain chain;
+  private final RefusedRequests refusals;
 
-  ProxyHandler(Router router, Interceptor.Chain chain) {
+  ProxyHandler(Router router, Interceptor.Chain chain, RefusedRequests refusals) {
     this.router = router;
     this.chain = chain;
+    this.refusals = refusals;
   }
 
   void handle(RoutingContext rc, Endpoint endpoint) {
@@ -51,6 +54,7 @@ final class ProxyHandler implements OpenAiDispatcher {
       body = parseBody(rc.body().buffer());
     } catch (RequestException e) {
       e.error.writeTo(rc.response());
+      refusals.refused(rc.get(AuthHandler.PRINCIPAL), null, ProxyCall.endUserOf(rc.request().headers(), null), e.error.status());
       return;
     }
     String pathModel = rc.pathParam("model");
@@ -89,20 +93,20 @@ final class ProxyHandler implements OpenAiDispatcher {
   @Override
   public void dispatch(RoutingContext rc, Endpoint endpoint, ObjectNode body, ReplyWriter writer, long start) {
     JsonNode model = body.get("model");
+    Principal principal = rc.get(AuthHandler.PRINCIPAL);
     if (model == null || !model.isTextual() || model.asText().isBlank()) {
-      writer.fail(rc.response(), ApiError.badRequest("'model' is required: one of " + router.modelNames(), "model"));
+      refuse(rc, writer, principal, null, body, ApiError.badRequest("'model' is required: one of " + router.modelNames(), "model"));
       return;
     }
-    Principal principal = rc.get(AuthHandler.PRINCIPAL);
     String modelGroup = principal == null ? model.asText() : principal.modelGroupFor(model.asText());
     if (router.group(modelGroup).isEmpty()) {
-      writer.fail(rc.response(), new ApiError(400, "invalid_request_error", "Invalid model name passed in model=" + modelGroup
-          + ". Available models: " + String.join(", ", router.modelNames()), "model", "model_not_found", null));
+      refuse(rc, writer, principal, modelGroup, body, new ApiError(400, "invalid_request_error", "Invalid model name passed in model="
+          + modelGroup + ". Available models: " + String.join(", ", router.modelNames()), "model", "model_not_found", null));
       return;
     }
     ApiError invalid = validate(endpoint, body);
     if (invalid != null) {
-      writer.fail(rc.response(), invalid);
+      refuse(rc, writer, principal, modelGroup, body, invalid);
       return;
     }
     JsonNode streamFlag = body.get("stream");
@@ -125,6 +129,12 @@ final class ProxyHandler implements OpenAiDispatcher {
         fail(response, call, ar.cause(), writer);
       }
     });
+  }
+
+  /** Answers a request that does not become a call, and tells metrics: the client got no success. */
+  private void refuse(RoutingContext rc, ReplyWriter writer, Principal principal, String modelGroup, ObjectNode body, ApiError error) {
+    writer.fail(rc.response(), error);
+    refusals.refused(principal, modelGroup, ProxyCall.endUserOf(rc.request().headers(), body), error.status());
   }
 
   private static void reply(HttpServerResponse response, ProxyCall call, ProviderReply reply, ReplyWriter writer) {

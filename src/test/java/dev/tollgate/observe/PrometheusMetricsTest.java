@@ -46,6 +46,11 @@ class PrometheusMetricsTest {
     var streamed = gw.gateway.post("/v1/chat/completions", LlmUpstream.chat("hello", true));
     assertThat(streamed.statusCode()).isEqualTo(200);
     assertThat(streamed.body()).contains("[DONE]");
+    // refused before they become a call: still requests the client got no success for
+    assertThat(gw.gateway.post("/v1/chat/completions", LlmUpstream.chat("hello", false), "sk-no-such-key").statusCode())
+        .isEqualTo(401);
+    assertThat(gw.gateway.post("/v1/chat/completions", LlmUpstream.chat("hello", false).replace("gpt-test", "no-such-model"))
+        .statusCode()).isEqualTo(400);
     var metrics = gw.gateway.get("/metrics", null);
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.headers().firstValue("content-type").orElse("")).startsWith("text/plain; version=0.0.4");
@@ -76,7 +81,32 @@ class PrometheusMetricsTest {
     assertThat(scrape.value("litellm_proxy_failed_requests_metric_total",
         callLabels("requested_model", "gpt-test", "exception_status", "500", "exception_class", "InternalServerError")))
         .isEqualTo(1.0);
-    assertThat(scrape.series("litellm_proxy_failed_requests_metric_total")).hasSize(1);
+    assertThat(scrape.series("litellm_proxy_failed_requests_metric_total").stream()
+        .filter(s -> s.labels().get("requested_model").equals("gpt-test"))).hasSize(1);
+  }
+
+  @Test
+  void aRefusedKeyCountsAsAFailedRequestWithNothingTakenFromTheRequest() {
+    // the key is not valid: no label comes from what its sender chose (key, model, end user)
+    Map<String, String> none = callLabels("hashed_api_key", "None", "requested_model", "None");
+    Map<String, String> total = new LinkedHashMap<>(none);
+    total.put("status_code", "401");
+    assertThat(scrape.value("litellm_proxy_total_requests_metric_total", total)).isEqualTo(1.0);
+    Map<String, String> failed = new LinkedHashMap<>(none);
+    failed.put("exception_status", "401");
+    failed.put("exception_class", "AuthenticationError");
+    assertThat(scrape.value("litellm_proxy_failed_requests_metric_total", failed)).isEqualTo(1.0);
+  }
+
+  @Test
+  void anUnknownModelCountsAsAFailedRequestOfTheKeyForThatModel() {
+    assertThat(scrape.value("litellm_proxy_total_requests_metric_total",
+        callLabels("requested_model", "no-such-model", "status_code", "400"))).isEqualTo(1.0);
+    assertThat(scrape.value("litellm_proxy_failed_requests_metric_total",
+        callLabels("requested_model", "no-such-model", "exception_status", "400", "exception_class", "BadRequestError")))
+        .isEqualTo(1.0);
+    // no call was made: no token, spend, latency or deployment series for it
+    assertThat(scrape.text().lines().filter(l -> l.contains("no-such-model") && !l.startsWith("litellm_proxy_"))).isEmpty();
   }
 
   @Test

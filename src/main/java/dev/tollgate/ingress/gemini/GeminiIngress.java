@@ -32,7 +32,7 @@ public final class GeminiIngress implements GatewayVerticle.RouteContributor {
 
   @Override
   public void register(Router web, GatewayVerticle.RouteSupport support) {
-    web.postWithRegex(ROUTE).handler(support.body()).handler(GeminiIngress::keyFromQuery).handler(support.authenticated())
+    web.postWithRegex(ROUTE).handler(support.body()).handler(GeminiIngress::keyFromQuery).handler(support.llmApi())
         .handler(rc -> handle(rc, support));
   }
 

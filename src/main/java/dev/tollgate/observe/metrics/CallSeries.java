@@ -61,16 +61,14 @@ final class CallSeries {
     int i = status >= 0 && status < 600 ? status : 0;
     CounterDataPoint p = requestsByStatus.get(i);
     if (p == null) {
-      p = m.proxyRequests.labels(key.endUser(), key.hashedKey(), key.keyAlias(), key.requestedModel(), key.team(),
-          key.teamAlias(), key.user(), Integer.toString(status));
+      p = m.requests(key, status);
       requestsByStatus.set(i, p);
     }
     return p;
   }
 
   void failed(int status) {
-    m.proxyFailed.labels(key.endUser(), key.hashedKey(), key.keyAlias(), key.requestedModel(), key.team(), key.teamAlias(),
-        key.user(), Integer.toString(status), Labels.exceptionClass(status)).inc();
+    m.failed(key, status);
   }
 
   /** One attempt at a deployment: counted in total, and in success or failure. */

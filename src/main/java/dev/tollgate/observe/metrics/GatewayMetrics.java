@@ -2,7 +2,9 @@ package dev.tollgate.observe.metrics;
 
 import static dev.tollgate.observe.metrics.Labels.orNone;
 
+import dev.tollgate.auth.Principal;
 import dev.tollgate.call.ProxyCall;
+import dev.tollgate.call.RefusedRequests;
 import dev.tollgate.config.ConfigException;
 import dev.tollgate.observe.ObserveSettings;
 import dev.tollgate.observe.ObservedEvents;
@@ -46,7 +48,7 @@ import java.util.function.LongSupplier;
  * names as given, and the data points of a call's label set are resolved once and cached (see
  * {@link CallSeries}), so a request costs a handful of lock-free adds.
  */
-public final class GatewayMetrics implements ObservedEvents {
+public final class GatewayMetrics implements ObservedEvents, RefusedRequests {
   /** LiteLLM's LATENCY_BUCKETS, in seconds (+Inf is implicit). */
   static final double[] LATENCY_BUCKETS = {0.005, 0.00625, 0.0125, 0.025, 0.05, 0.1, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5,
       4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 7.5, 8.0, 8.5, 9.0, 9.5, 10.0, 15.0, 20.0, 25.0, 30.0, 60.0, 120.0, 180.0,
@@ -170,6 +172,27 @@ public final class GatewayMetrics implements ObservedEvents {
       s = series.computeIfAbsent(key, k -> new CallSeries(this, k, deployment));
     }
     return s;
+  }
+
+  /**
+   * A request refused before it became a call (bad key, unknown model, invalid body): one request
+   * and one failure, with the labels known then ("None" for the rest). Rare: no cached series.
+   */
+  @Override
+  public void refused(Principal principal, String requestedModel, String endUser, int status) {
+    SeriesKey k = SeriesKey.of(principal, trackEndUser ? endUser : null, requestedModel, null);
+    requests(k, status).inc();
+    failed(k, status);
+  }
+
+  CounterDataPoint requests(SeriesKey k, int status) {
+    return proxyRequests.labels(k.endUser(), k.hashedKey(), k.keyAlias(), k.requestedModel(), k.team(), k.teamAlias(), k.user(),
+        Integer.toString(status));
+  }
+
+  void failed(SeriesKey k, int status) {
+    proxyFailed.labels(k.endUser(), k.hashedKey(), k.keyAlias(), k.requestedModel(), k.team(), k.teamAlias(), k.user(),
+        Integer.toString(status), Labels.exceptionClass(status)).inc();
   }
 
   static String[] deploymentLabels(Deployment d) {
