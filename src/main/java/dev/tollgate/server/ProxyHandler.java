@@ -100,7 +100,9 @@ final class ProxyHandler implements OpenAiDispatcher {
     }
     String modelGroup = principal == null ? model.asText() : principal.modelGroupFor(model.asText());
     if (router.group(modelGroup).isEmpty()) {
-      refuse(rc, writer, principal, modelGroup, body, new ApiError(400, "invalid_request_error", "Invalid model name passed in model="
+      // counted under requested_model "None": a name no deployment has would be a new series per
+      // name, which any key holder could grow without bound
+      refuse(rc, writer, principal, null, body, new ApiError(400, "invalid_request_error", "Invalid model name passed in model="
           + modelGroup + ". Available models: " + String.join(", ", router.modelNames()), "model", "model_not_found", null));
       return;
     }

@@ -112,7 +112,7 @@ class ObservedEventsMetricsTest {
     assertThat(scrape.value("litellm_deployment_success_responses_total", deployment)).isEqualTo(1.0);
     assertThat(scrape.value("litellm_deployment_total_requests_total", deployment)).isEqualTo(1.0);
     // refused before a call was made (unknown model): the key's owners are known all the same
-    assertThat(scrape.value("litellm_proxy_failed_requests_metric_total", keyLabels("requested_model", "no-such-model",
+    assertThat(scrape.value("litellm_proxy_failed_requests_metric_total", keyLabels("requested_model", "None",
         "exception_status", "400", "exception_class", "BadRequestError"))).isEqualTo(1.0);
     // no series of the key's calls is left without its owners
     assertThat(scrape.samples().stream().filter(s -> ApiKeys.sha256Hex(virtualKey).equals(s.labels().get("hashed_api_key"))
