@@ -4,9 +4,11 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
+import dev.tollgate.config.Environment;
 import dev.tollgate.config.GatewayConfig;
 import java.net.URI;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.channels.FileChannel;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
@@ -78,13 +81,30 @@ public final class Database implements AutoCloseable {
     if (pool < 1) {
       throw general.error("database_connection_pool_limit", "must be at least 1");
     }
-    String url = general.optString("database_url").or(() -> config.env().get("DATABASE_URL")).orElse(null);
+    String url = general.optString("database_url").or(() -> config.env().get("DATABASE_URL"))
+        .or(() -> urlFromParts(config.env())).orElse(null);
     if (url != null) {
       return postgres(url, pool);
     }
     String path = general.optString("database_path").or(() -> config.env().get("TOLLGATE_DB_PATH")).orElse(DEFAULT_SQLITE_PATH);
     // SQLite has one writer at a time: a few connections are plenty
     return new Settings("jdbc:sqlite:" + path, null, null, false, Math.min(pool, 4), "sqlite:" + path);
+  }
+
+  /**
+   * As LiteLLM: without {@code DATABASE_URL}, {@code DATABASE_HOST} (host or host:port),
+   * {@code DATABASE_USERNAME}, {@code DATABASE_PASSWORD} and {@code DATABASE_NAME} together make one.
+   */
+  private static Optional<String> urlFromParts(Environment env) {
+    Optional<String> host = env.get("DATABASE_HOST");
+    Optional<String> user = env.get("DATABASE_USERNAME");
+    Optional<String> password = env.get("DATABASE_PASSWORD");
+    Optional<String> name = env.get("DATABASE_NAME");
+    if (host.isEmpty() || user.isEmpty() || password.isEmpty() || name.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of("postgresql://" + URLEncoder.encode(user.get(), StandardCharsets.UTF_8) + ":"
+        + URLEncoder.encode(password.get(), StandardCharsets.UTF_8) + "@" + host.get() + "/" + name.get());
   }
 
   static Settings postgres(String url, int pool) {

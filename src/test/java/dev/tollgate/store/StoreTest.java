@@ -135,6 +135,20 @@ class StoreTest {
     assertThatThrownBy(() -> Database.postgres("mysql://x@y/z", 1)).hasMessageContaining("DATABASE_URL");
   }
 
+  /** LiteLLM builds DATABASE_URL from these four when it is not set; a password may hold any character. */
+  @Test
+  void databaseHostUsernamePasswordAndNameMakeTheUrl() {
+    Database.Settings s = Database.settings(ConfigLoader.fromYaml("{}", "test", new Environment(java.util.Map.of("DATABASE_HOST",
+        "db.internal:5433", "DATABASE_USERNAME", "llm", "DATABASE_PASSWORD", "p@ss:w/rd", "DATABASE_NAME", "litellm"))));
+    assertThat(s.postgres()).isTrue();
+    assertThat(s.jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:5433/litellm");
+    assertThat(s.user()).isEqualTo("llm");
+    assertThat(s.password()).isEqualTo("p@ss:w/rd");
+    Database.Settings partial = Database.settings(ConfigLoader.fromYaml("{}", "test",
+        new Environment(java.util.Map.of("DATABASE_HOST", "db.internal"))));
+    assertThat(partial.postgres()).as("not all four: the embedded SQLite, as LiteLLM would have no URL").isFalse();
+  }
+
   @Test
   void anUnreachableDatabaseFailsMigrationWithOneLine() {
     GatewayConfig cfg = ConfigLoader.fromYaml("{}", "test", new Environment(java.util.Map.of("DATABASE_URL",
