@@ -35,11 +35,22 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--host", description = "address to bind (default: $HOST or 0.0.0.0)")
   String host;
 
-  @Option(names = {"--detailed_debug", "--detailed-debug"}, description = "log each request at DEBUG")
+  @Option(names = {"--detailed_debug", "--detailed-debug", "--debug"}, description = "log each request at DEBUG")
   boolean detailedDebug;
 
-  @Option(names = {"--num_workers", "--num-workers"}, hidden = true, description = "accepted for LiteLLM compatibility; Tollgate uses one event loop per core")
+  @Option(names = {"--drop_params", "--drop-params"}, description = "drop request parameters a provider does not take "
+      + "(litellm_settings.drop_params: true)")
+  boolean dropParams;
+
+  // LiteLLM's flags that mean nothing here, accepted so that its compose files and scripts start Tollgate unchanged
+  @Option(names = {"--num_workers", "--num-workers"}, hidden = true, description = "Tollgate uses one event loop per core")
   Integer numWorkers;
+
+  @Option(names = "--telemetry", hidden = true, arity = "0..1", description = "Tollgate sends no telemetry")
+  String telemetry;
+
+  @Option(names = "--run_gunicorn", hidden = true, description = "Tollgate is one process")
+  boolean runGunicorn;
 
   public static void main(String[] args) {
     // Netty checks for Flight Recorder to emit its allocator events, which loads and starts JFR's
@@ -73,6 +84,9 @@ public final class Main implements Callable<Integer> {
     try {
       int listenPort = port != null ? port : portFromEnvironment(env);
       GatewayConfig cfg = config == null ? GatewayConfig.empty(env) : ConfigLoader.load(config, env);
+      if (dropParams) {
+        cfg.setLitellmSetting("drop_params", true);
+      }
       if (config == null) {
         log.info("no --config given: starting with no models");
       }

@@ -72,6 +72,18 @@ class GatewayProcessIT {
     assertThat(health(port)).as("nothing listens any more").isEqualTo(1);
   }
 
+  /** LiteLLM's compose files and scripts pass these: Tollgate starts with them rather than exit 2 on an unknown option. */
+  @Test
+  void startsWithLiteLlmsUsualCommandLine() throws Exception {
+    int port = TollgateProcess.freePort();
+    try (TollgateProcess p = TollgateProcess.start(CLEAN_ENV, "--config", "examples/quickstart.yaml", "--port", Integer.toString(port),
+        "--num_workers", "4", "--telemetry", "False", "--run_gunicorn", "--drop_params", "--debug")) {
+      p.awaitReady(port, Duration.ofSeconds(30));
+      assertThat(post(port, "/v1/chat/completions", "sk-1234", "{\"model\":\"demo\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}")
+          .statusCode()).isEqualTo(200);
+    }
+  }
+
   @Test
   void startsWithoutConfigAndSaysHowToAddModels() throws Exception {
     int port = TollgateProcess.freePort();

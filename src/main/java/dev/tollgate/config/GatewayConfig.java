@@ -54,6 +54,11 @@ public final class GatewayConfig {
     return root.section("litellm_settings");
   }
 
+  /** A command-line flag that stands for a litellm_settings value ({@code --drop_params}): it wins over the file. */
+  public void setLitellmSetting(String name, boolean value) {
+    ((com.fasterxml.jackson.databind.node.ObjectNode) root.raw()).withObjectProperty("litellm_settings").put(name, value);
+  }
+
   public ConfigNode routerSettings() {
     return root.section("router_settings");
   }

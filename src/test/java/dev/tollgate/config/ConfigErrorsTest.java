@@ -40,6 +40,16 @@ class ConfigErrorsTest {
         """.formatted(params);
   }
 
+  /** {@code --drop_params} on the command line stands for litellm_settings.drop_params: true, over the file. */
+  @Test
+  void theDropParamsFlagWinsOverTheFile() {
+    GatewayConfig cfg = ConfigLoader.fromYaml(model("{model: openai/gpt-4o}") + "litellm_settings: {drop_params: false}\n", "test",
+        new Environment(Map.of("OPENAI_API_KEY", "x")));
+    assertThat(Deployments.fromConfig(cfg).get(0).dropParams()).isFalse();
+    cfg.setLitellmSetting("drop_params", true);
+    assertThat(Deployments.fromConfig(cfg).get(0).dropParams()).isTrue();
+  }
+
   @Test
   void misspeltProviderGetsASuggestion() {
     assertThat(startError(model("{model: opnai/gpt-4o}")))
