@@ -2,9 +2,11 @@ package dev.tollgate.call;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.auth.Principal;
+import dev.tollgate.json.OutputCounter;
 import dev.tollgate.provider.Cancellation;
 import dev.tollgate.provider.Deployment;
 import dev.tollgate.provider.Endpoint;
+import dev.tollgate.provider.TokenEstimate;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
@@ -46,6 +48,9 @@ public final class ProxyCall {
 
   private String endUser;
   private boolean endUserRead;
+  /** Chunks relayed to the client so far, and the model output in them (streams only). */
+  private int relayedChunks;
+  private final OutputCounter relayedOutput;
   private List<Consumer<Buffer>> chunkObservers;
   private List<Consumer<Outcome>> completionHooks;
 
@@ -59,6 +64,7 @@ public final class ProxyCall {
     this.principal = principal;
     this.requestHeaders = requestHeaders;
     this.startNanos = startNanos;
+    this.relayedOutput = stream ? new OutputCounter() : null;
   }
 
   /** Sees every streamed chunk payload as it goes to the client (e.g. to find the usage block). */
@@ -78,11 +84,28 @@ public final class ProxyCall {
   }
 
   public void chunkSent(Buffer chunk) {
+    relayedChunks++;
+    if (relayedOutput != null) {
+      relayedOutput.add(chunk); // from the bytes: no parse, no allocation
+    }
     if (chunkObservers != null) {
       for (Consumer<Buffer> o : chunkObservers) {
         o.accept(chunk);
       }
     }
+  }
+
+  /**
+   * The usage of a stream that settles without any from its upstream (it ended without the usage
+   * chunk, the client left, the upstream broke off): the request's prompt estimated as it is for
+   * reservations, and the output relayed to the client so far, both at about four characters a
+   * token ({@link TokenEstimate}). Null for a call that is not a stream or relayed nothing.
+   */
+  public Usage estimatedStreamUsage() {
+    if (relayedOutput == null || relayedChunks == 0) {
+      return null;
+    }
+    return new Usage(TokenEstimate.ofRequest(body), TokenEstimate.ofCharacters(relayedOutput.chars()), 0, 0, 0);
   }
 
   public void complete(Outcome outcome) {

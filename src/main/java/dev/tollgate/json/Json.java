@@ -144,7 +144,7 @@ public final class Json {
     return v < end && json[v] != 'n';
   }
 
-  private static int skipSpaces(byte[] json, int i, int end) {
+  static int skipSpaces(byte[] json, int i, int end) {
     while (i < end && isSpace(json[i])) {
       i++;
     }

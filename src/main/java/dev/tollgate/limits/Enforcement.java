@@ -1,6 +1,7 @@
 package dev.tollgate.limits;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.call.ApiError;
 import dev.tollgate.call.ApiException;
 import dev.tollgate.call.CallHeaders;
@@ -197,13 +198,20 @@ public final class Enforcement implements Interceptor {
       }
       done = true;
       Usage usage = call.usage;
+      boolean estimated = false;
+      if (usage == null) {
+        // a stream whose usage never came is billed on what it consumed, not as free
+        usage = call.estimatedStreamUsage();
+        estimated = usage != null;
+        call.usage = usage; // for the metrics too
+      }
       double cost = usage == null ? 0 : prices.cost(call.deployment, usage);
       call.responseCost = cost;
       accounts.settle(reservation, cost);
       long now = clock.millis();
       long tokens = usage == null ? 0 : usage.totalTokens();
       call.responseHeaders.set(CallHeaders.RESPONSE_COST, formatCost(cost));
-      Future<Void> journaled = writer.record(row(call, owners, usage == null ? Usage.NONE : usage, cost, status, startMs, now));
+      Future<Void> journaled = writer.record(row(call, owners, usage == null ? Usage.NONE : usage, estimated, cost, status, startMs, now));
       if (sharedLimits == null) {
         windows.release(limits, tokens, now);
         if (owners.keyHash() != null) {
@@ -399,12 +407,20 @@ public final class Enforcement implements Interceptor {
     return (tenBillionths / TEN_DECIMALS) + "." + fraction.substring(0, end);
   }
 
-  private static SpendRow row(ProxyCall call, Owners o, Usage u, double cost, String status, long startMs, long endMs) {
+  private static SpendRow row(ProxyCall call, Owners o, Usage u, boolean estimated, double cost, String status, long startMs,
+      long endMs) {
     Deployment d = call.deployment;
     String callType = call.endpoint.callType();
     String metadata = null;
-    if (o.key() != null && o.key().settings().has("tags")) {
-      metadata = Json.object().set("tags", o.key().settings().get("tags")).toString();
+    if ((o.key() != null && o.key().settings().has("tags")) || estimated) {
+      ObjectNode m = Json.object();
+      if (o.key() != null && o.key().settings().has("tags")) {
+        m.set("tags", o.key().settings().get("tags"));
+      }
+      if (estimated) {
+        m.put("usage_estimated", true);
+      }
+      metadata = m.toString();
     }
     return new SpendRow(call.callId, callType, o.keyHash(), cost, u.promptTokens(), u.completionTokens(), startMs, endMs,
         d == null ? null : d.upstreamModel(), d == null ? null : d.id(), call.modelGroup, d == null ? null : d.providerName(),

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.call.Usage;
 import dev.tollgate.json.Json;
+import dev.tollgate.json.OutputCounter;
 import io.vertx.core.buffer.Buffer;
-import java.io.IOException;
 
 /**
  * For upstreams that cannot be asked for the usage chunk (Azure OpenAI before api-version
@@ -39,9 +39,9 @@ public final class UsageEstimatingDecoder implements StreamDecoder {
   };
   private Emitter out;
   private boolean sawUsage;
-  private long characters;
-  /** The first chunk: the usage chunk carries its id, object, created and model. */
-  private JsonNode first;
+  private final OutputCounter output = new OutputCounter();
+  /** The first chunk: the usage chunk carries its id, object, created and model (read only then). */
+  private Buffer first;
 
   public UsageEstimatingDecoder(StreamDecoder inner, JsonNode requestBody) {
     this.inner = inner;
@@ -65,33 +65,24 @@ public final class UsageEstimatingDecoder implements StreamDecoder {
       sawUsage = true;
       return;
     }
-    JsonNode chunk;
-    try {
-      chunk = Json.parse(json);
-    } catch (IOException e) {
-      return; // relayed as it came; nothing to count
-    }
     if (first == null) {
-      first = chunk;
+      first = json;
     }
-    for (JsonNode choice : chunk.path("choices")) {
-      JsonNode delta = choice.path("delta");
-      characters += delta.path("content").asText("").length() + choice.path("text").asText("").length();
-      for (JsonNode toolCall : delta.path("tool_calls")) {
-        characters += toolCall.path("function").path("name").asText("").length()
-            + toolCall.path("function").path("arguments").asText("").length();
-      }
-    }
+    output.add(json);
   }
 
   private Buffer estimatedUsageChunk() {
+    JsonNode first = Json.tryParse(this.first);
+    if (first == null) {
+      first = Json.object();
+    }
     ObjectNode chunk = Json.object();
     chunk.put("id", first.path("id").asText(""));
     chunk.put("object", first.path("object").asText("chat.completion.chunk"));
     chunk.put("created", first.path("created").asLong(0));
     chunk.put("model", first.path("model").asText(""));
     chunk.putArray("choices");
-    long completionTokens = TokenEstimate.ofCharacters(characters);
+    long completionTokens = TokenEstimate.ofCharacters(output.chars());
     chunk.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
         .put("total_tokens", promptTokens + completionTokens);
     return Json.buffer(chunk);

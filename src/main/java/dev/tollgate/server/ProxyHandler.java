@@ -117,8 +117,10 @@ final class ProxyHandler implements OpenAiDispatcher {
     HttpServerResponse response = rc.response();
     response.closeHandler(v -> {
       if (!response.ended()) {
-        call.cancellation.cancel();
+        // the outcome first: cancelling resets the upstream request, whose stream then reports an
+        // error at once, which would otherwise complete the call as a 200 whose stream broke off
         call.complete(new ProxyCall.Outcome(499, null, null, true));
+        call.cancellation.cancel();
       }
     });
     if (log.isDebugEnabled()) {
