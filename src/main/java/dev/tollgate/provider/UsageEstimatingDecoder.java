@@ -26,7 +26,7 @@ public final class UsageEstimatingDecoder implements StreamDecoder {
 
     @Override
     public void end() {
-      if (!sawUsage && first != null) {
+      if (!sawUsage && last != null) {
         out.chunk(estimatedUsageChunk());
       }
       out.end();
@@ -40,8 +40,11 @@ public final class UsageEstimatingDecoder implements StreamDecoder {
   private Emitter out;
   private boolean sawUsage;
   private final OutputCounter output = new OutputCounter();
-  /** The first chunk: the usage chunk carries its id, object, created and model (read only then). */
-  private Buffer first;
+  /**
+   * The last chunk: the usage chunk carries its id, object, created and model (read only then).
+   * Not the first: Azure's content filter opens with a chunk whose ids are empty.
+   */
+  private Buffer last;
 
   public UsageEstimatingDecoder(StreamDecoder inner, JsonNode requestBody) {
     this.inner = inner;
@@ -65,22 +68,20 @@ public final class UsageEstimatingDecoder implements StreamDecoder {
       sawUsage = true;
       return;
     }
-    if (first == null) {
-      first = json;
-    }
+    last = json;
     output.add(json);
   }
 
   private Buffer estimatedUsageChunk() {
-    JsonNode first = Json.tryParse(this.first);
-    if (first == null) {
-      first = Json.object();
+    JsonNode answer = Json.tryParse(last);
+    if (answer == null) {
+      answer = Json.object();
     }
     ObjectNode chunk = Json.object();
-    chunk.put("id", first.path("id").asText(""));
-    chunk.put("object", first.path("object").asText("chat.completion.chunk"));
-    chunk.put("created", first.path("created").asLong(0));
-    chunk.put("model", first.path("model").asText(""));
+    chunk.put("id", answer.path("id").asText(""));
+    chunk.put("object", answer.path("object").asText("chat.completion.chunk"));
+    chunk.put("created", answer.path("created").asLong(0));
+    chunk.put("model", answer.path("model").asText(""));
     chunk.putArray("choices");
     long completionTokens = TokenEstimate.ofCharacters(output.chars());
     chunk.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)

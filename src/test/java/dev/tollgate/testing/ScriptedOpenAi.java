@@ -71,6 +71,11 @@ public final class ScriptedOpenAi {
         return;
       }
       List<String> chunks = new ArrayList<>();
+      if (rc.request().path().startsWith("/openai/deployments/")) {
+        // Azure's content filter speaks first, in a chunk with empty ids and no choices
+        chunks.add("{\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\",\"prompt_filter_results\":[{\"prompt_index\":0,"
+            + "\"content_filter_results\":{\"hate\":{\"filtered\":false,\"severity\":\"safe\"}}}]}");
+      }
       chunks.add(chunk(model, FakeAnthropic.JSON.createObjectNode().put("role", "assistant").put("content", ""), null).toString());
       if (text != null) {
         for (String word : text.split("(?<= )")) {

@@ -104,6 +104,11 @@ class AzureOpenAiProviderTest {
     assertThat(usage.completionTokens()).isEqualTo(4); // "Hello from Azure": 16 characters, about 4 a token
     assertThat(usage.promptTokens()).isPositive();
     assertThat(usage.totalTokens()).isEqualTo(usage.promptTokens() + 4);
+    String raw = gw.gateway.post("/v1/chat/completions", "{\"model\":\"gpt-4o\",\"stream\":true,"
+        + "\"stream_options\":{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}").body();
+    String usageChunk = raw.lines().filter(l -> l.contains("\"usage\":{")).findFirst().orElseThrow();
+    assertThat(usageChunk).as("the content filter's first chunk has no id: the usage chunk takes the answer's")
+        .contains("\"id\":\"chatcmpl-fake\"").contains("\"object\":\"chat.completion.chunk\"").doesNotContain("\"model\":\"\"");
   }
 
   @Test
