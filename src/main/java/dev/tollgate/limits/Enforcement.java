@@ -108,7 +108,7 @@ public final class Enforcement implements Interceptor {
             return local(call, next, o, limits, charges, worst, now);
           }
           Accounts.Charge c = charges.get((Integer) reserved.result()[0] - 1);
-          return Future.failedFuture(new ApiException(budgetError(new Accounts.Exceeded(c, Double.parseDouble((String) reserved.result()[1])), worst)));
+          return Future.failedFuture(new ApiException(budgetError(new Accounts.Exceeded(c, Double.parseDouble((String) reserved.result()[1])), worst, call)));
         }
         // the local ledger still tracks what is pending for the database, without a limit of its own
         Accounts.Reservation mine = (Accounts.Reservation) accounts.reserve(unlimited(charges), worst);
@@ -135,7 +135,7 @@ public final class Enforcement implements Interceptor {
     Object r = accounts.reserve(charges, worst);
     if (r instanceof Accounts.Exceeded ex) {
       windows.refund(limits, now);
-      return Future.failedFuture(new ApiException(budgetError(ex, worst)));
+      return Future.failedFuture(new ApiException(budgetError(ex, worst, call)));
     }
     return proceed(call, next, new Settlement(call, o, (Accounts.Reservation) r, limits, now, null, charges, worst));
   }
@@ -373,7 +373,7 @@ public final class Enforcement implements Interceptor {
     return p.maxOutputTokens() > 0 ? p.maxOutputTokens() : DEFAULT_MAX_OUTPUT;
   }
 
-  private ApiError budgetError(Accounts.Exceeded ex, double worst) {
+  private ApiError budgetError(Accounts.Exceeded ex, double worst, ProxyCall call) {
     Accounts.Charge c = ex.charge();
     String who = switch (c.kind()) {
       case Entity.KEY -> "key";
@@ -386,7 +386,8 @@ public final class Enforcement implements Interceptor {
         ? "Budget has been exceeded! " + who + " current cost: " + formatCost(ex.spent()) + ", max budget: " + formatCost(c.maxBudget())
         : "Budget would be exceeded: this request may cost up to " + formatCost(worst) + " and " + who + " has spent "
             + formatCost(ex.spent()) + " (plus calls in flight) of its max budget " + formatCost(c.maxBudget())
-            + ". Lower max_tokens or raise the budget.";
+            + (call.body.has("max_tokens") || call.body.has("max_completion_tokens") ? ". Lower max_tokens or raise the budget."
+                : ". The request sets no max_tokens, so the model's whole output limit is reserved: set max_tokens, or raise the budget.");
     return new ApiError(400, "budget_exceeded", message, null, "400", null);
   }
 

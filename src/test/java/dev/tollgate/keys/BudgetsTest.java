@@ -119,7 +119,12 @@ class BudgetsTest {
       assertThat(streamed.headers().firstValue("x-litellm-response-cost"))
           .as("the headers went out before the stream's cost was known: none rather than a wrong 0").isEmpty();
       // 0.02 spent: another call may cost up to 0.02, which 0.03 cannot cover
-      assertThat(gw.post("/v1/chat/completions", CHAT, key).statusCode()).isEqualTo(400);
+      HttpResponse<String> refused = gw.post("/v1/chat/completions", CHAT, key);
+      assertThat(refused.statusCode()).isEqualTo(400);
+      assertThat(json(refused).at("/error/message").asText()).contains("Lower max_tokens");
+      HttpResponse<String> uncapped = gw.post("/v1/chat/completions", CHAT.replace("\"max_tokens\":10,", ""), key);
+      assertThat(json(uncapped).at("/error/message").asText()).as("without max_tokens the whole output limit is reserved: say so")
+          .contains("sets no max_tokens");
       long deadline = System.currentTimeMillis() + 10_000;
       int status = 0;
       while (status != 200 && System.currentTimeMillis() < deadline) {
