@@ -123,12 +123,18 @@ final class AdminPolicy {
     if (access.roles.contains(caller.role())) {
       return null;
     }
-    return forbidden(path + " needs " + access.needed() + "; this key's role is " + caller.role() + ".", null);
+    return forbidden(path + " needs " + access.needed() + "; " + whose(caller) + ".", null);
   }
 
   /** Whose data a call that passed {@link #refusal} may reach. */
   static Scope scope(Access access, Principal caller) {
     return new Scope(caller, access.everyone.contains(caller.role()));
+  }
+
+  /** "this key's role is internal_user", or that it has none. */
+  private static String whose(Principal caller) {
+    return caller.role() == Role.NONE ? "this key has no role (its user has no user_role, or it has no user)"
+        : "this key's role is " + caller.role();
   }
 
   static ApiError forbidden(String message, String param) {
@@ -215,7 +221,7 @@ final class AdminPolicy {
     /** A 403: what the call needed, and what the caller has and reaches. */
     private ApiException denied(String needed, String param) {
       String reach = caller.role() == Role.NONE || caller.userId() == null ? "only itself" : "only user " + caller.userId() + " and its keys";
-      return new ApiException(forbidden(needed + "; this key's role is " + caller.role() + ", which reaches " + reach + ".", param));
+      return new ApiException(forbidden(needed + "; " + whose(caller) + ", which reaches " + reach + ".", param));
     }
 
     private static boolean isMember(Entity team, Entity user) {
