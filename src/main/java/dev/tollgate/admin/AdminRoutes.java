@@ -59,8 +59,8 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
       .plus("budget_id", STRING, "budget_reset_at", TIME));
   private static final List<String> ROLES = List.of("proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer", "team", "customer");
 
-  /** What a handler gets: the checked body (or {}), the query parameters, who calls. */
-  record Req(ObjectNode body, MultiMap params, Principal caller) {
+  /** What a handler gets: the checked body (or {}), the query parameters, who calls and whose data it reaches. */
+  record Req(ObjectNode body, MultiMap params, Principal caller, AdminPolicy.Scope scope) {
     String param(String name) {
       String v = params.get(name);
       return v != null ? v : EntityAdmin.text(body, name);
@@ -89,18 +89,18 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
 
   @Override
   public void register(io.vertx.ext.web.Router web, GatewayVerticle.RouteSupport s) {
-    post(web, s, "/key/generate", r -> generate(KEY.fields().minus("grace_period", "new_key").check(r.body()), null));
-    post(web, s, "/key/update", r -> updateKey(KEY.fields().minus("grace_period", "new_key", "duration").plus("duration", DURATION).check(r.body())));
+    post(web, s, "/key/generate", r -> generate(ownKeyBody(r, KEY.fields().minus("grace_period", "new_key").check(r.body()), true), null));
+    post(web, s, "/key/update", r -> updateKey(r, KEY.fields().minus("grace_period", "new_key", "duration").plus("duration", DURATION).check(r.body())));
     post(web, s, "/key/delete", this::deleteKeys);
-    get(web, s, "/key/info", this::keyInfo, false);
-    get(web, s, "/key/list", this::listKeys, true);
+    get(web, s, "/key/info", this::keyInfo);
+    get(web, s, "/key/list", this::listKeys);
     post(web, s, "/key/block", r -> blockKey(r, true));
     post(web, s, "/key/unblock", r -> blockKey(r, false));
     post(web, s, "/key/regenerate", this::regenerate);
-    web.post("/key/:key/regenerate").handler(s.body()).handler(s.adminOnly()).handler(rc -> run(rc, r -> {
+    route(web, s, HttpMethod.POST, "/key/:key/regenerate", (rc, r) -> {
       r.body().put("key", rc.pathParam("key"));
       return regenerate(r);
-    }));
+    });
 
     entityRoutes(web, s, "/user", USER, "user_ids");
     entityRoutes(web, s, "/team", TEAM, "team_ids");
@@ -131,9 +131,9 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
       out.set("deleted_" + deleteField.replace("_ids", "s").replace("id", "ids"), Json.MAPPER.valueToTree(delete(k.kind(), ids)));
       return out;
     });
-    get(web, s, base + "/info", r -> info(k, r), true);
-    web.post(base + "/info").handler(s.body()).handler(s.adminOnly()).handler(rc -> run(rc, r -> info(k, r)));
-    get(web, s, base + "/list", r -> list(k, r), true);
+    get(web, s, base + "/info", r -> info(k, r));
+    post(web, s, base + "/info", r -> info(k, r));
+    get(web, s, base + "/list", r -> list(k, r));
   }
 
   // --- keys ---
@@ -206,9 +206,21 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     return find(Entity.KEY, given.startsWith("sk-") ? ApiKeys.sha256Hex(given) : given);
   }
 
-  private JsonNode updateKey(ObjectNode body) throws SQLException {
-    Entity e = findKey(EntityAdmin.text(body, "key"));
+  /** A key body as the caller may send it: an internal user's checked against its user and teams (see AdminPolicy). */
+  private ObjectNode ownKeyBody(Req r, ObjectNode body, boolean creating) throws SQLException {
+    if (!r.scope().everyone()) {
+      Entity user = store.get(Entity.USER, r.caller().userId()).orElse(null);
+      String teamId = EntityAdmin.text(body, "team_id");
+      Entity team = teamId == null ? null : store.get(Entity.TEAM, teamId).orElse(null);
+      r.scope().checkKeyBody(body, creating, user, team);
+    }
+    return body;
+  }
+
+  private JsonNode updateKey(Req r, ObjectNode body) throws SQLException {
+    Entity e = r.scope().key(findKey(EntityAdmin.text(body, "key")));
     body.remove("key");
+    ownKeyBody(r, body, false);
     Entity u = updated(KEY, e, body);
     if (body.hasNonNull("duration")) {
       u = new Entity(u.kind(), u.id(), u.alias(), u.userId(), u.teamId(), u.spend(), u.budgetResetAt(), u.blocked(),
@@ -225,12 +237,12 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
     List<String> hashes = new ArrayList<>();
     if (r.body().has("keys")) {
       for (String k : ids(r.body(), "keys")) {
-        hashes.add(findKey(k).id());
+        hashes.add(r.scope().key(findKey(k)).id());
       }
     }
     if (r.body().has("key_aliases")) {
       for (String alias : ids(r.body(), "key_aliases")) {
-        hashes.add(store.byAlias(Entity.KEY, alias).orElseThrow(() -> notFound("key with alias", alias)).id());
+        hashes.add(r.scope().key(store.byAlias(Entity.KEY, alias).orElseThrow(() -> notFound("key with alias", alias))).id());
       }
     }
     if (hashes.isEmpty()) {
@@ -244,12 +256,7 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
 
   private JsonNode keyInfo(Req r) throws SQLException {
     String given = r.param("key");
-    Entity e = given == null ? find(Entity.KEY, r.caller().keyHash()) : findKey(given);
-    // a key in the grace period of its regeneration calls as its successor, and may read itself too
-    if (!r.caller().admin() && !e.id().equals(r.caller().keyHash())
-        && !r.caller().keyHash().equals(e.settings().path(VirtualKeyAuthenticator.REGENERATED_TO).asText(null))) {
-      throw new ApiException(new ApiError(403, "permission_error", "A key may only read its own info", "key", "403", null));
-    }
+    Entity e = r.scope().key(given == null ? find(Entity.KEY, r.caller().keyHash()) : findKey(given));
     ObjectNode out = Json.object();
     out.put("key", given == null ? e.id() : given);
     out.set("info", keyView(e));
@@ -259,10 +266,10 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
   private JsonNode listKeys(Req r) throws SQLException {
     int page = intParam(r, "page", 1);
     int size = Math.min(intParam(r, "size", 10), 100);
-    String user = r.param("user_id");
+    String user = r.scope().user(r.param("user_id"));
     String team = r.param("team_id");
     String alias = r.param("key_alias");
-    List<Entity> keys = alias != null ? store.byAlias(Entity.KEY, alias).stream().toList()
+    List<Entity> keys = alias != null ? store.byAlias(Entity.KEY, alias).filter(r.scope()::owns).stream().toList()
         : store.list(Entity.KEY, user, team, (page - 1) * size, size);
     long total = alias != null ? keys.size() : store.count(Entity.KEY, user, team);
     ObjectNode out = Json.object();
@@ -295,10 +302,11 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
    */
   private JsonNode regenerate(Req r) throws SQLException {
     ObjectNode body = KEY.fields().check(r.body());
-    Entity old = findKey(EntityAdmin.text(body, "key"));
+    Entity old = r.scope().key(findKey(EntityAdmin.text(body, "key")));
     String grace = EntityAdmin.text(body, "grace_period");
     body.remove("key");
     body.remove("grace_period");
+    ownKeyBody(r, body, false);
     if (body.has("new_key")) {
       body.set("key", body.remove("new_key"));
     }
@@ -358,6 +366,9 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
         out.add(view(k, find(k.kind(), b)));
       }
       return out;
+    }
+    if (k == USER) {
+      id = r.scope().user(id);
     }
     if (k == USER && id == null) {
       id = store.get(Entity.KEY, r.caller().keyHash()).map(Entity::userId).orElse(null);
@@ -533,15 +544,36 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
   // --- plumbing ---
 
   void post(io.vertx.ext.web.Router web, GatewayVerticle.RouteSupport s, String path, Handler h) {
-    web.post(path).handler(s.body()).handler(s.adminOnly()).handler(rc -> run(rc, h));
+    route(web, s, HttpMethod.POST, path, (rc, r) -> h.handle(r));
   }
 
-  void get(io.vertx.ext.web.Router web, GatewayVerticle.RouteSupport s, String path, Handler h, boolean adminOnly) {
-    web.route(HttpMethod.GET, path).handler(adminOnly ? s.adminOnly() : s.authenticated()).handler(rc -> run(rc, h));
+  void get(io.vertx.ext.web.Router web, GatewayVerticle.RouteSupport s, String path, Handler h) {
+    route(web, s, HttpMethod.GET, path, (rc, r) -> h.handle(r));
+  }
+
+  @FunctionalInterface
+  private interface ContextHandler {
+    JsonNode handle(RoutingContext rc, Req req) throws Exception;
+  }
+
+  /** An admin route: any valid key gets in, then {@link AdminPolicy} decides what its role may do. */
+  private static void route(io.vertx.ext.web.Router web, GatewayVerticle.RouteSupport s, HttpMethod method, String path, ContextHandler h) {
+    AdminPolicy.Access access = AdminPolicy.access(method.name(), path);
+    var route = web.route(method, path);
+    if (method == HttpMethod.POST) {
+      route.handler(s.body());
+    }
+    route.handler(s.authenticated()).handler(rc -> run(rc, path, access, r -> h.handle(rc, r)));
   }
 
   /** Parses the body on the event loop, runs the handler on a worker, writes JSON or an OpenAI error. */
-  static void run(RoutingContext rc, Handler h) {
+  private static void run(RoutingContext rc, String path, AdminPolicy.Access access, Handler h) {
+    Principal caller = rc.get("tollgate.principal");
+    ApiError refused = AdminPolicy.refusal(access, path, caller);
+    if (refused != null) {
+      refused.writeTo(rc.response());
+      return;
+    }
     ObjectNode body;
     var raw = rc.body() == null ? null : rc.body().buffer();
     if (raw == null || raw.length() == 0) {
@@ -554,8 +586,7 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
       }
       body = obj;
     }
-    Principal caller = rc.get("tollgate.principal");
-    Req req = new Req(body, rc.queryParams(), caller);
+    Req req = new Req(body, rc.queryParams(), caller, AdminPolicy.scope(access, caller));
     rc.vertx().executeBlocking(() -> h.handle(req), false).onComplete(ar -> {
       if (ar.succeeded()) {
         rc.response().putHeader("content-type", "application/json").end(Json.buffer(ar.result()));

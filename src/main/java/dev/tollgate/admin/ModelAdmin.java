@@ -120,9 +120,9 @@ public final class ModelAdmin {
     });
     // any key may read these: it sees only the models it may call, and never a credential
     for (String path : List.of("/model/info", "/v1/model/info")) {
-      admin.get(web, s, path, r -> info(r.caller()), false);
+      admin.get(web, s, path, r -> info(r.caller()));
     }
-    admin.get(web, s, "/model_group/info", r -> groups(r.caller()), false);
+    admin.get(web, s, "/model_group/info", r -> groups(r.caller()));
   }
 
   private JsonNode save(ObjectNode body, String existingId) throws SQLException {

@@ -38,19 +38,19 @@ public final class SpendAdmin {
   }
 
   void register(io.vertx.ext.web.Router web, GatewayVerticle.RouteSupport s, AdminRoutes admin) {
-    admin.get(web, s, "/spend/logs", this::logs, true);
+    admin.get(web, s, "/spend/logs", this::logs);
     admin.get(web, s, "/global/spend", r -> {
       double total = store.totals(Entity.KEY, true, false, null, null, 100_000).stream().mapToDouble(SpendStore.Total::spend).sum();
       return Json.object().put("spend", total).put("max_budget", globalMaxBudget);
-    }, true);
-    admin.get(web, s, "/global/spend/keys", r -> totals(Entity.KEY, "api_key", r), true);
+    });
+    admin.get(web, s, "/global/spend/keys", r -> totals(Entity.KEY, "api_key", r));
     admin.get(web, s, "/global/spend/teams", r -> {
       ObjectNode out = Json.object();
       ArrayNode per = totals(Entity.TEAM, "team_id", r);
       out.set("total_spend_per_team", per);
       out.set("teams", per);
       return out;
-    }, true);
+    });
     admin.get(web, s, "/global/spend/models", r -> {
       ArrayNode out = Json.MAPPER.createArrayNode();
       for (SpendStore.Total t : store.totals(Entity.KEY, true, false, day(r, "start_date"), day(r, "end_date"), AdminRoutes.intParam(r, "limit", 100))) {
@@ -58,12 +58,12 @@ public final class SpendAdmin {
             .put("api_requests", t.requests()));
       }
       return out;
-    }, true);
+    });
     for (String path : List.of("/global/spend/end_users", "/global/spend/customers")) {
-      admin.get(web, s, path, r -> totals(Entity.CUSTOMER, "end_user", r), true);
+      admin.get(web, s, path, r -> totals(Entity.CUSTOMER, "end_user", r));
       admin.post(web, s, path, r -> totals(Entity.CUSTOMER, "end_user", r));
     }
-    admin.get(web, s, "/global/spend/report", this::report, true);
+    admin.get(web, s, "/global/spend/report", this::report);
     admin.post(web, s, "/spend/calculate", this::calculate);
   }
 
@@ -76,7 +76,7 @@ public final class SpendAdmin {
     int size = Math.min(AdminRoutes.intParam(r, "page_size", 100), 1000);
     Long start = time(r, "start_date", false);
     Long end = time(r, "end_date", true);
-    List<SpendRow> rows = store.logs(new SpendStore.LogFilter(key, r.param("user_id"), r.param("team_id"), r.param("request_id"), start, end),
+    List<SpendRow> rows = store.logs(new SpendStore.LogFilter(key, r.scope().user(r.param("user_id")), r.param("team_id"), r.param("request_id"), start, end),
         (page - 1) * size, size);
     ArrayNode out = Json.MAPPER.createArrayNode();
     for (SpendRow row : rows) {

@@ -36,7 +36,7 @@ public final class MasterKeyAuthenticator implements Authenticator {
           + "(or x-api-key / api-key / x-litellm-api-key).");
     }
     if (ApiKeys.matches(masterDigest, presentedKey)) {
-      return new Result.Allowed(new Principal(masterHash, true));
+      return new Result.Allowed(Principal.master(masterHash));
     }
     return new Result.Denied(401, "Authentication error: invalid API key.");
   }

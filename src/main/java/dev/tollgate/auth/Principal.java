@@ -4,24 +4,27 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * Who is calling: identified only by the SHA-256 of the key they presented (never the key
- * itself), whether they may use the admin API, and the key's model {@code aliases}
- * ({@code {"gpt-4": "gpt-4o-mini"}}: the model a request names, and the model group it gets), or null.
+ * itself), the role and id of the key's user (what they may do with the admin API, over whose
+ * data), and the key's model {@code aliases} ({@code {"gpt-4": "gpt-4o-mini"}}: the model a
+ * request names, and the model group it gets), or null.
  *
  * <p>A virtual key's principal also names its owners as LiteLLM's {@code UserAPIKeyAuth} does —
- * the key's alias, its user id, its team id and the team's alias (null when it has none) — read
- * from the in-memory accounts when the key is checked, so that what reports a call (metrics) never
- * looks them up again.
+ * the key's alias, its team id and the team's alias (null when it has none) — read from the
+ * in-memory accounts when the key is checked, so that what reports a call (metrics) never looks
+ * them up again.
  */
-public record Principal(String keyHash, boolean admin, JsonNode modelAliases, String keyAlias, String userId, String teamId,
+public record Principal(String keyHash, Role role, String userId, JsonNode modelAliases, String keyAlias, String teamId,
     String teamAlias) {
-  public static final Principal ANONYMOUS = new Principal("anonymous", true);
+  public static final Principal ANONYMOUS = master("anonymous");
 
-  public Principal(String keyHash, boolean admin) {
-    this(keyHash, admin, null);
+  /** The master key. */
+  public static Principal master(String keyHash) {
+    return new Principal(keyHash, Role.PROXY_ADMIN, null, null, null, null, null);
   }
 
-  public Principal(String keyHash, boolean admin, JsonNode modelAliases) {
-    this(keyHash, admin, modelAliases, null, null, null, null);
+  /** Everything: the master key, or a key of a {@code proxy_admin} user. */
+  public boolean admin() {
+    return role == Role.PROXY_ADMIN;
   }
 
   /** The model group a request naming {@code model} is for. */

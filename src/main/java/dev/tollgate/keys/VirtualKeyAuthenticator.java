@@ -5,6 +5,7 @@ import dev.tollgate.auth.ApiKeys;
 import dev.tollgate.auth.Authenticator;
 import dev.tollgate.auth.MasterKeyAuthenticator;
 import dev.tollgate.auth.Principal;
+import dev.tollgate.auth.Role;
 import dev.tollgate.limits.ModelAccess;
 import dev.tollgate.limits.UnmeteredAccess;
 import dev.tollgate.store.Entity;
@@ -70,10 +71,11 @@ public final class VirtualKeyAuthenticator implements Authenticator {
       return new Result.Denied(401, "Authentication error: the team of this key is blocked.");
     }
     Entity user = accounts.get(Entity.USER, key.userId());
-    boolean admin = user != null && "proxy_admin".equals(user.settings().path("user_role").asText());
+    Role role = user == null ? Role.NONE : Role.of(user.settings().path("user_role").asText(null));
     JsonNode aliases = key.settings().get("aliases");
-    return new Result.Allowed(new Principal(key.id(), admin, aliases != null && aliases.isObject() && !aliases.isEmpty() ? aliases : null,
-        key.alias(), key.userId(), key.teamId(), team == null ? null : team.alias()));
+    return new Result.Allowed(new Principal(key.id(), role, key.userId(),
+        aliases != null && aliases.isObject() && !aliases.isEmpty() ? aliases : null, key.alias(), key.teamId(),
+        team == null ? null : team.alias()));
   }
 
   @Override
