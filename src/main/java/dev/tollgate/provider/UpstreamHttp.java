@@ -1,6 +1,7 @@
 package dev.tollgate.provider;
 
 import dev.tollgate.call.CallHeaders;
+import io.netty.handler.proxy.ProxyConnectException;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -159,6 +160,12 @@ public final class UpstreamHttp {
     String host = hostOf(url);
     if (cause instanceof UnknownHostException) {
       return UpstreamException.unreachable(provider + " is unreachable: unknown host " + host);
+    }
+    if (cause instanceof ProxyConnectException) {
+      // a ConnectException too, but the forward proxy said no, not the provider
+      return UpstreamException.unreachable(provider + " is unreachable: the forward proxy (HTTPS_PROXY) did not open a "
+          + "connection to " + host + " (" + cause.getMessage() + "). If it filters hosts, allow this one (in the hardened "
+          + "stack: docker/proxy/allow).");
     }
     if (cause instanceof ConnectException || String.valueOf(cause.getMessage()).contains("Connection refused")) {
       return UpstreamException.unreachable(provider + " is unreachable: connection refused by " + host);
