@@ -42,7 +42,8 @@ public final class FakeCohere {
     String finish = a.hasToolCalls() ? "TOOL_CALL" : "COMPLETE";
     ObjectNode usage = JSON.createObjectNode();
     usage.putObject("billed_units").put("input_tokens", FakeAnswer.PROMPT_TOKENS).put("output_tokens", FakeAnswer.COMPLETION_TOKENS);
-    usage.putObject("tokens").put("input_tokens", FakeAnswer.PROMPT_TOKENS).put("output_tokens", FakeAnswer.COMPLETION_TOKENS);
+    // what the model processed, its own preamble included: more than what is billed
+    usage.putObject("tokens").put("input_tokens", FakeAnswer.PROMPT_TOKENS + 66).put("output_tokens", FakeAnswer.COMPLETION_TOKENS);
     if (!req.path("stream").asBoolean(false)) {
       ObjectNode out = JSON.createObjectNode().put("id", "c-1").put("finish_reason", finish);
       ObjectNode msg = out.putObject("message").put("role", "assistant");

@@ -154,7 +154,8 @@ public final class CohereProvider implements Provider, WireFormat {
     if (u == null || !u.isObject()) {
       return null;
     }
-    JsonNode tokens = u.has("tokens") ? u.get("tokens") : u.path("billed_units");
+    // billed_units is what Cohere charges for; tokens also counts what it adds itself (its preamble)
+    JsonNode tokens = u.has("billed_units") ? u.get("billed_units") : u.path("tokens");
     return OpenAiShapes.usage(tokens.path("input_tokens").asLong(0), tokens.path("output_tokens").asLong(0), u.path("cached_tokens").asLong(0), 0);
   }
 
