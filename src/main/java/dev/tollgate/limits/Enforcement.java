@@ -189,7 +189,8 @@ public final class Enforcement implements Interceptor {
     }
 
     void completed(ProxyCall.Outcome outcome) {
-      finish(outcome.status() < 400 && !outcome.clientDisconnected() ? "success" : "failure");
+      // a stream that broke off ended with an error event under its 200: not a success either
+      finish(outcome.status() < 400 && outcome.error() == null && !outcome.clientDisconnected() ? "success" : "failure");
     }
 
     Future<Void> finish(String status) {

@@ -56,6 +56,12 @@ class StreamedSpendTest {
           rc.response().closeHandler(v -> slowStreamClosed.set(true));
           PacedSse.write(rc, "text/event-stream", frames, 0, i -> i < frames.size() - 1 || slowStreamClosed.get());
         })
+        // one that breaks off: a few content chunks, then the connection closes (no finish, no [DONE])
+        .onPost("/v1/cut/chat/completions", rc -> {
+          rc.response().setChunked(true).putHeader("content-type", "text/event-stream");
+          frames(3, false).subList(0, 4).forEach(f -> rc.response().write(f));
+          rc.vertx().setTimer(50, t -> rc.request().connection().close());
+        })
         // one that sends its usage: 10 prompt and 10 completion tokens
         .onPost("/v1/usage/chat/completions", rc -> PacedSse.write(rc, "text/event-stream", frames(WORDS, true), 0, PacedSse.ALWAYS));
   }
@@ -85,7 +91,7 @@ class StreamedSpendTest {
     Map<String, String> env = new HashMap<>(db.env());
     env.put("TOLLGATE_CACHE_REFRESH_SECONDS", "0.3");
     StringBuilder yaml = new StringBuilder("model_list:\n");
-    for (String name : new String[] {"nousage", "slow", "lingering", "usage"}) {
+    for (String name : new String[] {"nousage", "slow", "lingering", "usage", "cut"}) {
       yaml.append("""
             - model_name: %s
               litellm_params: {model: openai/m, api_base: %s/v1/%s, api_key: up}
@@ -130,6 +136,18 @@ class StreamedSpendTest {
       assertThat(json(gw.get("/key/info?key=" + key)).at("/info/spend").asDouble()).isCloseTo(row.spend(), Offset.offset(1e-9));
       assertThat(json(gw.get("/spend/logs?api_key=" + key)).get(0).at("/metadata/usage_estimated").asBoolean())
           .as("the row says its usage is an estimate").isTrue();
+    }
+  }
+
+  @Test
+  void aStreamTheUpstreamCutsIsAFailureBilledForWhatWasRelayed() throws Exception {
+    try (TestDatabase db = TestDatabase.create(Backend.SQLITE); TestGateway gw = start(db)) {
+      String key = KeysTest.generate(gw, "{}");
+      var r = gw.post("/v1/chat/completions", STREAM.formatted("cut"), key);
+      assertThat(r.body()).contains(WORD).contains("\"error\"");
+      Row row = awaitRow(db);
+      assertThat(row.status()).as("the client got an error event, not an answer").isEqualTo("failure");
+      assertThat(row.completion()).isEqualTo(dev.tollgate.provider.TokenEstimate.ofCharacters(3L * WORD.length()));
     }
   }
 
