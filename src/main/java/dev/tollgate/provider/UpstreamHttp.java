@@ -177,11 +177,13 @@ public final class UpstreamHttp {
     return UpstreamException.unreachable(provider + " is unreachable (" + host + "): " + msg);
   }
 
+  /** host:port of a URL, without any user:password@ before it. */
   private static String hostOf(String url) {
     int start = url.indexOf("://");
     int from = start < 0 ? 0 : start + 3;
     int end = url.indexOf('/', from);
-    return end < 0 ? url.substring(from) : url.substring(from, end);
+    String authority = end < 0 ? url.substring(from) : url.substring(from, end);
+    return authority.substring(authority.lastIndexOf('@') + 1);
   }
 
   /** Upstream rate-limit headers, passed to the client under LiteLLM's {@code llm_provider-} prefix. */

@@ -61,4 +61,23 @@ class ProviderKeysStayHiddenTest {
       assertThat(logs).contains("svcuser:***@").doesNotContain(PROVIDER_KEY);
     }
   }
+
+  /** The errors of an upstream that cannot be reached name its host, never the credentials before it. */
+  @Test
+  void anUnreachableUpstreamIsNamedWithoutItsCredentials() throws Exception {
+    int closed;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      closed = s.getLocalPort();
+    }
+    try (TestGateway gateway = TestGateway.start("""
+        litellm_settings: {num_retries: 0}
+        model_list:
+          - model_name: m
+            litellm_params: {model: openai/gpt-4o, api_base: "http://svcuser:%s@127.0.0.1:%d/v1", api_key: sk-upstream}
+        """.formatted(PROVIDER_KEY, closed))) {
+      HttpResponse<String> r = gateway.post("/v1/chat/completions", "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+      assertThat(r.statusCode()).isGreaterThanOrEqualTo(500);
+      assertThat(r.body()).contains("127.0.0.1:" + closed).doesNotContain(PROVIDER_KEY).doesNotContain("svcuser");
+    }
+  }
 }

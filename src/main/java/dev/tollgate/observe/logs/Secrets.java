@@ -28,6 +28,8 @@ public final class Secrets {
   private static final List<String> CREDENTIAL_WORDS = List.of("authorization", "cookie", "key", "token", "secret", "password", "credential");
   /** {@code scheme://user:password@host}: group 1 up to the colon, group 2 the password. */
   private static final Pattern URL_PASSWORD = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*:)([^/?#@]*)@");
+  /** A URL with a user but no password: the user is often a token ({@code https://ghp_...@host}). */
+  private static final Pattern URL_USER_ONLY = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@:]+)@");
 
   private Secrets() {}
 
@@ -99,12 +101,19 @@ public final class Secrets {
     return node;
   }
 
-  /** The text with the password of a URL at its start masked ({@code https://user:***@host}). */
+  /**
+   * The text with the credentials of a URL at its start masked: the password
+   * ({@code https://user:***@host}), or a user given alone ({@code https://***@host}).
+   */
   public static String maskedUrl(String text) {
     if (text.indexOf('@') < 0) {
       return text;
     }
     Matcher m = URL_PASSWORD.matcher(text);
-    return m.find() ? m.replaceFirst("$1" + Matcher.quoteReplacement(HIDDEN) + "@") : text;
+    if (m.find()) {
+      return m.replaceFirst("$1" + Matcher.quoteReplacement(HIDDEN) + "@");
+    }
+    Matcher user = URL_USER_ONLY.matcher(text);
+    return user.find() ? user.replaceFirst("$1" + Matcher.quoteReplacement(HIDDEN) + "@") : text;
   }
 }
