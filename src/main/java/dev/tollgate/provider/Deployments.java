@@ -7,6 +7,9 @@ import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigNode;
 import dev.tollgate.config.Environment;
 import dev.tollgate.config.GatewayConfig;
+import dev.tollgate.observe.logs.Secrets;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -88,7 +91,12 @@ public final class Deployments {
     if (apiBase != null) {
       apiBase = stripTrailingSlash(apiBase);
       if (!apiBase.startsWith("http://") && !apiBase.startsWith("https://")) {
-        throw params.error("api_base", "\"" + apiBase + "\" is not valid (expected an http:// or https:// URL)");
+        throw params.error("api_base", "\"" + Secrets.maskedUrl(apiBase) + "\" is not valid (expected an http:// or https:// URL)");
+      }
+      if (hostOf(apiBase) == null) {
+        // not quoted: what makes it unreadable may be a password with an @ in it
+        throw params.error("api_base", "not a valid URL: no host can be read from it"
+            + (apiBase.indexOf('@') >= 0 ? " (write an @ inside a user name or password as %40)" : ""));
       }
     }
     String apiKey = params.optString("api_key").or(() -> env.first(family.apiKeyEnv().toArray(String[]::new))).orElse(null);
@@ -140,6 +148,14 @@ public final class Deployments {
     }
     return "unknown provider \"" + prefix + "\""
         + ProviderCatalog.suggest(prefix).map(s -> " (did you mean \"" + s + "\"?)").orElse(" (known providers: " + String.join(", ", ProviderCatalog.names()) + ")");
+  }
+
+  private static String hostOf(String url) {
+    try {
+      return new URI(url).getHost();
+    } catch (URISyntaxException e) {
+      return null;
+    }
   }
 
   private static String stripTrailingSlash(String s) {

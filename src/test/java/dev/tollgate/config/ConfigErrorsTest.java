@@ -94,6 +94,7 @@ class ConfigErrorsTest {
       model_list: [{model_name: m, litellm_params: {model: openai/x, rpm: 2.5}}]      | model_list[0].litellm_params.rpm: 2.5 is not valid (expected a whole number)
       model_list: [{model_name: m, litellm_params: {model: openai/x, extra_headers: [a]}}] | model_list[0].litellm_params.extra_headers: a list is not valid (expected a mapping)
       model_list: [{model_name: m, litellm_params: {model: openai/x, api_base: 'localhost:8000'}}] | model_list[0].litellm_params.api_base: "localhost:8000" is not valid (expected an http:// or https:// URL)
+      model_list: [{model_name: m, litellm_params: {model: openai/x, api_base: 'http://u:p@ss@h:1/v1'}}] | model_list[0].litellm_params.api_base: not a valid URL: no host can be read from it (write an @ inside a user name or password as %40)
       model_list: [{model_name: m, litellm_params: {model: hosted_vllm/qwen}}]        | model_list[0].litellm_params.api_base: missing: provider "hosted_vllm" has no default endpoint, set api_base (e.g. http://localhost:8000/v1)
       general_settings: {max_request_size_mb: big}                                    | general_settings.max_request_size_mb: "big" is not valid (expected a number)
       general_settings: {master_key: hunter2}                                         | general_settings.master_key: the master key must start with "sk-" (as in LiteLLM)
