@@ -103,8 +103,17 @@ public final class Database implements AutoCloseable {
     if (host.isEmpty() || user.isEmpty() || password.isEmpty() || name.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of("postgresql://" + URLEncoder.encode(user.get(), StandardCharsets.UTF_8) + ":"
-        + URLEncoder.encode(password.get(), StandardCharsets.UTF_8) + "@" + host.get() + "/" + name.get());
+    return Optional.of("postgresql://" + percentEncoded(user.get()) + ":" + percentEncoded(password.get()) + "@" + host.get() + "/"
+        + name.get());
+  }
+
+  /** As in a URL's user info, where a + is a +: URLEncoder and URLDecoder speak forms, where it is a space. */
+  private static String percentEncoded(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  private static String percentDecoded(String s) {
+    return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
   }
 
   static Settings postgres(String url, int pool) {
@@ -127,8 +136,8 @@ public final class Database implements AutoCloseable {
     String password = null;
     if (uri.getRawUserInfo() != null) {
       String[] parts = uri.getRawUserInfo().split(":", 2);
-      user = URLDecoder.decode(parts[0], StandardCharsets.UTF_8);
-      password = parts.length > 1 ? URLDecoder.decode(parts[1], StandardCharsets.UTF_8) : null;
+      user = percentDecoded(parts[0]);
+      password = parts.length > 1 ? percentDecoded(parts[1]) : null;
     }
     String hostPort = uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "");
     String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/postgres" : uri.getRawPath();

@@ -133,17 +133,18 @@ class StoreTest {
     assertThat(s.poolSize()).isEqualTo(7);
     assertThat(s.description()).doesNotContain("p@ss").doesNotContain("p%40ss");
     assertThatThrownBy(() -> Database.postgres("mysql://x@y/z", 1)).hasMessageContaining("DATABASE_URL");
+    assertThat(Database.postgres("postgresql://llm:a+b%20c@db/x", 1).password()).as("a + in a URL is a +").isEqualTo("a+b c");
   }
 
   /** LiteLLM builds DATABASE_URL from these four when it is not set; a password may hold any character. */
   @Test
   void databaseHostUsernamePasswordAndNameMakeTheUrl() {
     Database.Settings s = Database.settings(ConfigLoader.fromYaml("{}", "test", new Environment(java.util.Map.of("DATABASE_HOST",
-        "db.internal:5433", "DATABASE_USERNAME", "llm", "DATABASE_PASSWORD", "p@ss:w/rd", "DATABASE_NAME", "litellm"))));
+        "db.internal:5433", "DATABASE_USERNAME", "llm", "DATABASE_PASSWORD", "p@ss:w/rd +x", "DATABASE_NAME", "litellm"))));
     assertThat(s.postgres()).isTrue();
     assertThat(s.jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:5433/litellm");
     assertThat(s.user()).isEqualTo("llm");
-    assertThat(s.password()).isEqualTo("p@ss:w/rd");
+    assertThat(s.password()).isEqualTo("p@ss:w/rd +x");
     Database.Settings partial = Database.settings(ConfigLoader.fromYaml("{}", "test",
         new Environment(java.util.Map.of("DATABASE_HOST", "db.internal"))));
     assertThat(partial.postgres()).as("not all four: the embedded SQLite, as LiteLLM would have no URL").isFalse();
