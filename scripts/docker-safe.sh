@@ -25,7 +25,7 @@ compose() {
 }
 
 if [ $# -eq 0 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
@@ -80,8 +80,9 @@ echo "docker-safe: '$*' would $danger." >&2
 volumes=$(docker volume ls -q --filter "label=com.docker.compose.project=$project" 2>/dev/null || true)
 if [ -n "$volumes" ]; then
   echo "docker-safe: volumes of project '$project':" >&2
+  df=$(docker system df -v 2>/dev/null || true)  # slow: once for all volumes
   while read -r v; do
-    size=$(docker system df -v 2>/dev/null | awk -v v="$v" '$1 == v {print $3}')
+    size=$(awk -v v="$v" '$1 == v {print $3}' <<< "$df")
     echo "    $v (${size:-size unknown})" >&2
   done <<< "$volumes"
 fi
