@@ -51,16 +51,19 @@ if [ -z "$project" ]; then
 fi
 
 has() { local want a; for want in "$@"; do for a in "${rest[@]}"; do [ "$a" = "$want" ] && return 0; done; done; return 1; }
-has_short() { local letter=$1 a; for a in "${rest[@]}"; do [[ "$a" =~ ^-[a-zA-Z]*${letter}[a-zA-Z]*$ ]] && return 0; done; return 1; }
+# a group of short flags that holds the letter, whatever else it holds (-v, -fv, -vt0, -tv)
+has_short() { local letter=$1 a; for a in "${rest[@]}"; do [[ "$a" =~ ^-[a-zA-Z0-9]*${letter}[a-zA-Z0-9]*$ ]] && return 0; done; return 1; }
+# --volumes=true (compose v2's boolean form); --volumes=false is harmless
+has_true() { local a; for a in "${rest[@]}"; do case "$a" in "$1="false|"$1="0) ;; "$1="*) return 0 ;; esac; done; return 1; }
 
 danger=""
 runner=compose
 case "$sub" in
   down)
-    if has --volumes || has_short v; then danger="remove the project's volumes (database, Redis, Prometheus and Grafana data, and spend not yet in the database)"; fi
+    if has --volumes || has_true --volumes || has_short v; then danger="remove the project's volumes (database, Redis, Prometheus and Grafana data, and spend not yet in the database)"; fi
     if has --rmi || printf '%s\n' "${rest[@]}" | grep '^--rmi=' >/dev/null; then danger="${danger:+$danger, and }remove its images"; fi ;;
   rm)
-    if has --force --volumes || has_short f || has_short v; then danger="remove containers without asking, and their anonymous volumes"; fi ;;
+    if has --force --volumes || has_true --force || has_true --volumes || has_short f || has_short v; then danger="remove containers without asking, and their anonymous volumes"; fi ;;
   volume)
     runner=docker
     case "${rest[0]:-}" in rm|remove|prune) danger="delete Docker volumes (data in them is gone for good)" ;; esac ;;

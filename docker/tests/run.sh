@@ -557,7 +557,9 @@ test_docker_safe_refuses() {
   stack_env "$STACK"
   local cmd rc volumes_before
   volumes_before=$(docker volume ls -q --filter "label=com.docker.compose.project=$STACK" | sort)
-  for cmd in "down -v" "down --volumes" "down --rmi all" "rm -f" "rm -v db" "volume rm ${STACK}_postgres_data" "volume prune -f" "system prune -f"; do
+  # flag groups with other letters and digits (-vt0: -v, then -t 0) hold -v too
+  for cmd in "down -v" "down --volumes" "down -vt0" "down -tv" "down --volumes=true" "down --rmi all" "rm -f" "rm -v db" "rm -sf db" \
+             "volume rm ${STACK}_postgres_data" "volume prune -f" "system prune -f"; do
     rc=0
     # shellcheck disable=SC2086
     scripts/docker-safe.sh $cmd </dev/null >"$WORK/safe.out" 2>&1 || rc=$?
@@ -571,7 +573,7 @@ test_docker_safe_refuses() {
   grep -q 'not confirmed' "$WORK/safe.out" || fail "wrong confirmation: $(cat "$WORK/safe.out")"
   [ "$(docker volume ls -q --filter "label=com.docker.compose.project=$STACK" | sort)" = "$volumes_before" ] || fail "volumes changed"
   wait_http "http://127.0.0.1:$TOLLGATE_PORT/health/readiness" 5 >/dev/null || fail "stack no longer serves"
-  info "8 dangerous commands refused without a terminal, a wrong confirmation refused, nothing lost"
+  info "12 dangerous commands refused without a terminal, a wrong confirmation refused, nothing lost"
 }
 
 test_docker_safe_passes_through() {
