@@ -3,6 +3,8 @@
 # configuration files. Works while the stack runs. Credentials, hosts and ports are never written
 # here: the dump runs inside the db container with the container's own environment.
 #
+#   scripts/backup.sh [-p NAME] [-f FILE]... [--env-file FILE] COMMAND ...
+#                                           (compose's own options: which project, files, env file)
 #   scripts/backup.sh backup [--with-env]   new timestamped backup in $BACKUP_DIR, `latest` link,
 #                                           then retention (the new backup is never deleted)
 #   scripts/backup.sh list                  backups, newest first
@@ -14,23 +16,36 @@
 # Settings (environment or .env in the project root): BACKUP_DIR (./backups), BACKUP_KEEP_DAILY (7),
 # BACKUP_KEEP_WEEKLY (4), BACKUP_KEEP_MONTHLY (6), BACKUP_MIN_FREE_MB (200), BACKUP_PASSPHRASE
 # (encrypts .env with --with-env), TOLLGATE_CONFIG. COMPOSE_FILE and COMPOSE_PROJECT_NAME are
-# honoured as by docker compose itself.
+# honoured as by docker compose itself; -p/-f/--env-file before the command take precedence.
 # The commands in single quotes run inside the containers and expand the containers' variables there.
 # shellcheck disable=SC2016
 set -euo pipefail
 
-project_dir=${TOLLGATE_PROJECT_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-cd "$project_dir"
-
 die() { echo "backup: $*" >&2; exit 1; }
 say() { echo "backup: $*"; }
 
-# A variable from the environment, else from .env, else the default.
+# compose's options before the command, with absolute paths (the script runs from the project root)
+abs() { (cd "$(dirname "$1")" 2>/dev/null && printf '%s/%s' "$(pwd)" "$(basename "$1")") || die "no such file: $1"; }
+compose_args=()
+given_project="" given_files=() env_file=.env
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -p|--project-name) [ $# -ge 2 ] || die "$1 needs a value"; given_project=$2; compose_args+=(-p "$2"); shift 2 ;;
+    -f|--file) [ $# -ge 2 ] || die "$1 needs a value"; given_files+=("$(abs "$2")"); compose_args+=(-f "${given_files[-1]}"); shift 2 ;;
+    --env-file) [ $# -ge 2 ] || die "$1 needs a value"; env_file=$(abs "$2"); compose_args+=(--env-file "$env_file"); shift 2 ;;
+    *) break ;;
+  esac
+done
+
+project_dir=${TOLLGATE_PROJECT_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+cd "$project_dir"
+
+# A variable from the environment, else from the env file (.env), else the default.
 setting() {
   local name=$1 default=${2:-} value
   if [ -n "${!name:-}" ]; then printf '%s' "${!name}"; return; fi
-  if [ -f .env ]; then
-    value=$(sed -n "s/^${name}=//p" .env | tail -n 1)
+  if [ -f "$env_file" ]; then
+    value=$(sed -n "s/^${name}=//p" "$env_file" | tail -n 1)
     value=${value%\"}; value=${value#\"}
     if [ -n "$value" ]; then printf '%s' "$value"; return; fi
   fi
@@ -38,7 +53,14 @@ setting() {
 }
 
 compose() {
-  if docker compose version >/dev/null 2>&1; then docker compose "$@"; else docker-compose "$@"; fi
+  if docker compose version >/dev/null 2>&1; then docker compose "${compose_args[@]}" "$@"; else docker-compose "${compose_args[@]}" "$@"; fi
+}
+
+# the project's name as compose works it out (for the labels of its containers)
+project_name() {
+  local p=${given_project:-$(setting COMPOSE_PROJECT_NAME)}
+  [ -n "$p" ] || p=$(basename "$project_dir")
+  printf '%s' "$p" | tr '[:upper:]' '[:lower:]' | tr -cd 'a-z0-9_-'
 }
 
 backup_dir=$(setting BACKUP_DIR ./backups)
@@ -139,7 +161,7 @@ cmd_backup() {
 
   {
     echo "created=$name"
-    echo "project=${COMPOSE_PROJECT_NAME:-$(basename "$project_dir")}"
+    echo "project=$(project_name)"
     echo "postgres_server=$(in_db 'psql -X -t -A -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "SHOW server_version"' | tr -d '[:space:]')"
     echo "database_bytes=$db_bytes"
     echo "tables=$(wc -l < "$tmp/rowcounts.txt" | tr -d ' ')"
@@ -266,7 +288,7 @@ cmd_restore() {
   say "restored $(basename "$dir"): $(wc -l < "$dir/rowcounts.txt" | tr -d ' ') tables, row counts match"
 }
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 
 case "${1:-}" in
   backup) shift; cmd_backup "$@" ;;

@@ -593,8 +593,9 @@ test_docker_safe_confirmed() {
   local before after
   before=$(readlink "$BACKUP_DIR/latest" || true)
   sleep 1  # a new backup gets a new timestamp
-  # typed confirmations on a terminal: project name, then yes
-  printf '%s\nyes\n' "$STACK" | timeout 120 script -qec "scripts/docker-safe.sh down -v" /dev/null >"$WORK/safe.out" 2>&1
+  # typed confirmations on a terminal: project name, then yes; the project is given with -p while
+  # COMPOSE_PROJECT_NAME names another one: the safety backup must be of the project -p names
+  printf '%s\nyes\n' "$STACK" | COMPOSE_PROJECT_NAME="tgdecoy$RUN_ID" timeout 120 script -qec "scripts/docker-safe.sh -p $STACK down -v" /dev/null >"$WORK/safe.out" 2>&1
   after=$(readlink "$BACKUP_DIR/latest" || true)
   { [ -n "$after" ] && [ "$after" != "$before" ]; } || fail "no safety backup: $(cat "$WORK/safe.out")"
   [ -d "$BACKUP_DIR/$before" ] || fail "the earlier backup $before was deleted by retention"
