@@ -11,7 +11,9 @@
 #   scripts/backup.sh verify [NAME|latest]  checksums and the dump's table of contents
 #   scripts/backup.sh restore [NAME|latest] [--yes]
 #                                           stops the gateway and exporter, restores PostgreSQL and
-#                                           Redis, restarts them, compares row counts
+#                                           Redis, restarts them, compares row counts; uses the compose
+#                                           files the project was started with
+#
 #
 # Settings (environment or .env in the project root): BACKUP_DIR (./backups), BACKUP_KEEP_DAILY (7),
 # BACKUP_KEEP_WEEKLY (4), BACKUP_KEEP_MONTHLY (6), BACKUP_MIN_FREE_MB (200), BACKUP_PASSPHRASE
@@ -61,6 +63,23 @@ project_name() {
   local p=${given_project:-$(setting COMPOSE_PROJECT_NAME)}
   [ -n "$p" ] || p=$(basename "$project_dir")
   printf '%s' "$p" | tr '[:upper:]' '[:lower:]' | tr -cd 'a-z0-9_-'
+}
+
+# The compose files the project's containers were started with, comma separated absolute paths
+# (their config_files label, relative to their working_dir label with docker-compose v1), empty
+# when it has no container.
+running_files() {
+  local labels dir f out=() files=()
+  labels=$(docker ps -a --filter "label=com.docker.compose.project=$(project_name)" \
+    --format '{{.Label "com.docker.compose.project.working_dir"}}|{{.Label "com.docker.compose.project.config_files"}}' 2>/dev/null \
+    | grep -v '|$' | head -n 1)
+  [ -n "$labels" ] || return 0
+  dir=${labels%%|*}
+  IFS=, read -r -a files <<< "${labels#*|}"
+  for f in "${files[@]}"; do
+    case "$f" in /*) out+=("$f") ;; *) out+=("${dir:-$project_dir}/$f") ;; esac
+  done
+  (IFS=,; printf '%s' "${out[*]}")
 }
 
 backup_dir=$(setting BACKUP_DIR ./backups)
@@ -162,6 +181,7 @@ cmd_backup() {
   {
     echo "created=$name"
     echo "project=$(project_name)"
+    echo "compose_files=$(running_files)"
     echo "postgres_server=$(in_db 'psql -X -t -A -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "SHOW server_version"' | tr -d '[:space:]')"
     echo "database_bytes=$db_bytes"
     echo "tables=$(wc -l < "$tmp/rowcounts.txt" | tr -d ' ')"
@@ -244,6 +264,35 @@ cmd_restore() {
     [ "$answer" = restore ] || die "not restored"
   fi
 
+  # db and redis are (re)created with the compose files the project runs with: without them
+  # (COMPOSE_FILE not exported, say), `up -d` would recreate them from docker-compose.yml alone and
+  # silently drop the hardened override
+  local started_with
+  started_with=$(running_files)
+  if [ -n "$started_with" ]; then
+    local f label_args=()
+    IFS=, read -r -a label_files <<< "$started_with"
+    for f in "${label_files[@]}"; do
+      [ -f "$f" ] || die "project $(project_name) was started with $started_with, but $f is missing; restore it or pass the files with -f"
+      label_args+=(-f "$f")
+    done
+    if [ ${#given_files[@]} -gt 0 ]; then
+      [ "$(IFS=,; echo "${given_files[*]}")" = "$started_with" ] \
+        || die "project $(project_name) runs with $started_with; restore with the same files (or without -f)"
+    else
+      compose_args+=("${label_args[@]}")
+    fi
+  elif [ ${#given_files[@]} -eq 0 ] && [ -z "$(setting COMPOSE_FILE)" ]; then
+    started_with=$(sed -n 's/^compose_files=//p' "$dir/MANIFEST")
+    [ -n "$started_with" ] || die "project $(project_name) has no containers, so the compose files it runs with are unknown: set COMPOSE_FILE (e.g. docker-compose.yml:docker-compose.hardened.yml) or pass -f for each file"
+    IFS=, read -r -a label_files <<< "$started_with"
+    for f in "${label_files[@]}"; do
+      [ -f "$f" ] || die "the backup was taken of a project started with $started_with, but $f is missing: set COMPOSE_FILE or pass -f for each file"
+      compose_args+=(-f "$f")
+    done
+    say "project $(project_name) has no containers: using the compose files it was backed up with ($started_with)"
+  fi
+
   say "starting db and redis"
   compose up -d db redis >/dev/null 2>&1
   wait_healthy db 'pg_isready -q -U "$POSTGRES_USER"'
@@ -288,7 +337,7 @@ cmd_restore() {
   say "restored $(basename "$dir"): $(wc -l < "$dir/rowcounts.txt" | tr -d ' ') tables, row counts match"
 }
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
 case "${1:-}" in
   backup) shift; cmd_backup "$@" ;;

@@ -663,6 +663,19 @@ test_hardened() {
       && fail "db reachable from network $n"
   done
   info "read-only roots, uid 65534 without capabilities, 512m memory limit, db isolated, upstream only through the allow-listing proxy, serving"
+
+  # a restore run without COMPOSE_FILE recreates db and redis with the files the stack was started
+  # with (their containers' label), not with docker-compose.yml alone (which would drop the hardening)
+  scripts/backup.sh backup >"$WORK/hardened-backup.log" 2>&1 || fail "backup of the hardened stack: $(tail -n 5 "$WORK/hardened-backup.log")"
+  (unset COMPOSE_FILE; scripts/backup.sh restore latest --yes) >"$WORK/hardened-restore.log" 2>&1 \
+    || fail "restore of the hardened stack: $(tail -n 5 "$WORK/hardened-restore.log")"
+  for s in db redis; do
+    [ "$(docker inspect -f '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}}' "$(svc_id "$s")")" = "true [ALL]" ] \
+      || fail "after a restore, $s lost its hardening"
+  done
+  wait_health "$(svc_id tollgate)" 90 || fail "the gateway is not healthy after the restore"
+  expect_chat "$base" "$MASTER_KEY" upstream "fake upstream says hi"
+  info "restore without COMPOSE_FILE keeps the hardened db and redis; the gateway serves again"
 }
 
 # ------------------------------------------------------------------------------------------ main
