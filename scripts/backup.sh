@@ -8,12 +8,12 @@
 #   scripts/backup.sh backup [--with-env]   new timestamped backup in $BACKUP_DIR, `latest` link,
 #                                           then retention (the new backup is never deleted)
 #   scripts/backup.sh list                  backups, newest first
-#   scripts/backup.sh verify [NAME|latest]  checksums and the dump's table of contents
+#   scripts/backup.sh verify [NAME|latest]  checksums, and the whole dump read back by pg_restore
 #   scripts/backup.sh restore [NAME|latest] [--yes]
-#                                           stops the gateway and exporter, restores PostgreSQL and
-#                                           Redis, restarts them, compares row counts; uses the compose
-#                                           files the project was started with
-#
+#                                           verifies first; stops the gateway and exporter, restores
+#                                           PostgreSQL (into a new database that replaces the live one
+#                                           only once complete) and Redis, restarts, compares row counts;
+#                                           uses the compose files the project was started with
 #
 # Settings (environment or .env in the project root): BACKUP_DIR (./backups), BACKUP_KEEP_DAILY (7),
 # BACKUP_KEEP_WEEKLY (4), BACKUP_KEEP_MONTHLY (6), BACKUP_MIN_FREE_MB (200), BACKUP_PASSPHRASE
@@ -147,7 +147,7 @@ cmd_backup() {
 
   say "dumping PostgreSQL"
   in_db 'pg_dump -Fc -Z 6 -U "$POSTGRES_USER" -d "$POSTGRES_DB"' > "$tmp/postgres.dump"
-  in_db 'pg_restore -l' < "$tmp/postgres.dump" > /dev/null || die "the dump does not read back; nothing was kept"
+  in_db 'pg_restore -f /dev/null' < "$tmp/postgres.dump" || die "the dump does not read back; nothing was kept"
   # counted in the dump itself: a count taken after it would include rows the gateway wrote in
   # between, which no restore of this dump can bring back
   in_db 'pg_restore --data-only -f -' < "$tmp/postgres.dump" | dump_row_counts > "$tmp/rowcounts.txt"
@@ -236,8 +236,14 @@ verify_dir() {
   (cd "$dir" && sha256sum --quiet -c SHA256SUMS) || die "checksums do not match in $dir"
   gzip -t "$dir/config.tar.gz" || die "config.tar.gz is damaged in $dir"
   if [ -f "$dir/redis.rdb" ] && [ "$(head -c 5 "$dir/redis.rdb")" != REDIS ]; then die "redis.rdb is not an RDB file"; fi
+  # the whole archive, every table's data included (a table of contents alone reads fine from a
+  # truncated dump)
   if compose ps --services --filter status=running 2>/dev/null | grep -x db >/dev/null; then
-    in_db 'pg_restore -l' < "$dir/postgres.dump" > /dev/null || die "postgres.dump does not read back"
+    in_db 'pg_restore -f /dev/null' < "$dir/postgres.dump" || die "postgres.dump in $dir does not read back to its end: damaged or truncated; use another backup (scripts/backup.sh list)"
+  elif command -v pg_restore >/dev/null; then
+    pg_restore -f /dev/null "$dir/postgres.dump" || die "postgres.dump in $dir does not read back to its end: damaged or truncated; use another backup (scripts/backup.sh list)"
+  else
+    echo "backup: WARNING: the db service is not running and there is no local pg_restore: postgres.dump was only checksummed" >&2
   fi
 }
 
@@ -293,6 +299,7 @@ cmd_restore() {
     say "project $(project_name) has no containers: using the compose files it was backed up with ($started_with)"
   fi
 
+  # read the whole backup before anything is stopped or dropped
   say "starting db and redis"
   compose up -d db redis >/dev/null 2>&1
   wait_healthy db 'pg_isready -q -U "$POSTGRES_USER"'
@@ -301,9 +308,16 @@ cmd_restore() {
   say "stopping the gateway and the exporter"
   compose stop tollgate metrics-exporter >/dev/null 2>&1 || true
 
+  # into a new database first: the live one is dropped only once the restore is complete
   say "restoring PostgreSQL"
-  in_db 'psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -c "DROP DATABASE IF EXISTS \"$POSTGRES_DB\" WITH (FORCE)" -c "CREATE DATABASE \"$POSTGRES_DB\" OWNER \"$POSTGRES_USER\""' >/dev/null
-  in_db 'pg_restore --no-owner --role="$POSTGRES_USER" --exit-on-error -U "$POSTGRES_USER" -d "$POSTGRES_DB"' < "$dir/postgres.dump"
+  in_db 'psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -c "DROP DATABASE IF EXISTS \"${POSTGRES_DB}_restoring\" WITH (FORCE)" -c "CREATE DATABASE \"${POSTGRES_DB}_restoring\" OWNER \"$POSTGRES_USER\""' >/dev/null
+  if ! in_db 'pg_restore --no-owner --role="$POSTGRES_USER" --exit-on-error -U "$POSTGRES_USER" -d "${POSTGRES_DB}_restoring"' < "$dir/postgres.dump"; then
+    in_db 'psql -X -q -U "$POSTGRES_USER" -d postgres -c "DROP DATABASE IF EXISTS \"${POSTGRES_DB}_restoring\" WITH (FORCE)"' >/dev/null 2>&1 || true
+    compose start tollgate >/dev/null 2>&1 || true
+    die "restoring PostgreSQL from $(basename "$dir") failed (above); the live database was not changed and the gateway was started again. Try an older backup (scripts/backup.sh list; scripts/backup.sh restore NAME) and keep this one for inspection"
+  fi
+  in_db 'psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -c "DROP DATABASE IF EXISTS \"$POSTGRES_DB\" WITH (FORCE)" -c "ALTER DATABASE \"${POSTGRES_DB}_restoring\" RENAME TO \"$POSTGRES_DB\""' >/dev/null \
+    || die "the backup was restored into database ${POSTGRES_DB}_restoring, but it could not replace the live one; the gateway is stopped. Rename it by hand (psql: DROP DATABASE ...; ALTER DATABASE ... RENAME TO ...), then docker compose start tollgate"
 
   if [ -f "$dir/redis.rdb" ]; then
     say "restoring Redis"

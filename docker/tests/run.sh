@@ -534,6 +534,21 @@ test_backup_drill() {
   grep -q '^public.drill 500$' "$dir/rowcounts.txt" || fail "row counts: $(cat "$dir/rowcounts.txt")"
   [ ! -e "$dir/env" ] || fail ".env saved without being asked"
 
+  # a truncated dump with checksums written again reads fine as a table of contents: verify must read
+  # it to its end, and restore must refuse it before it touches the live database
+  local bad=20000101T000000Z
+  cp -a "$dir" "$BACKUP_DIR/$bad"
+  head -c $(( $(stat -c %s "$dir/postgres.dump") - 200 )) "$dir/postgres.dump" > "$BACKUP_DIR/$bad/postgres.dump"
+  sed -i "s/^[0-9a-f]*  postgres.dump\$/$(sha256sum < "$BACKUP_DIR/$bad/postgres.dump" | cut -d' ' -f1)  postgres.dump/" "$BACKUP_DIR/$bad/SHA256SUMS"
+  (cd "$BACKUP_DIR/$bad" && sha256sum --quiet -c SHA256SUMS) || fail "sanity: the damaged copy's checksums do not match"
+  scripts/backup.sh verify "$bad" >"$WORK/verify-bad.log" 2>&1 && fail "verify passed a truncated dump: $(cat "$WORK/verify-bad.log")"
+  scripts/backup.sh restore "$bad" --yes >"$WORK/restore-bad.log" 2>&1 && fail "restore went ahead with a truncated dump"
+  grep -q 'does not read back to its end' "$WORK/restore-bad.log" || fail "restore of a truncated dump: $(tail -n 3 "$WORK/restore-bad.log")"
+  [ "$(compose exec -T db sh -c 'psql -t -A -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "SELECT count(*) FROM drill"')" = 500 ] \
+    || fail "a refused restore changed the live database"
+  rm -rf "${BACKUP_DIR:?}/$bad"
+  info "a truncated dump with fresh checksums: verify and restore refuse it, the live database is untouched"
+
   compose down -v >"$WORK/down.log" 2>&1 || fail "down -v failed: $(tail -n 5 "$WORK/down.log")"
   [ -z "$(docker volume ls -q --filter "label=com.docker.compose.project=$STACK")" ] || fail "volumes survived down -v"
   scripts/backup.sh restore latest --yes
