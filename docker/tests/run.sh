@@ -311,20 +311,39 @@ test_entrypoint_no_database_url() {
   grep -q 'DATABASE_URL is not set' <<< "$out" || fail "message: $out"
 }
 
-# test_entrypoint_db_down IMAGE [docker run options]: the database never answers within
-# DB_WAIT_SECONDS: one line naming the host (not the password), a non-zero exit
+# test_entrypoint_db_down IMAGE URL-FORM [docker run options]: the database never answers within
+# DB_WAIT_SECONDS: one line naming the host (not the password), a non-zero exit. URL-FORM: userinfo
+# (postgresql://user:pw@host/db) or query (postgresql://host/db?user=..&password=..). Then, while
+# it waits again, `docker stop` ends it at once with exit 0.
 test_entrypoint_db_down() {
-  local image=$1 c="dbdown-$1-$RUN_ID" t0 code logs; shift
+  local image=$1 form=$2 c="dbdown-$1-$RUN_ID" t0 code logs url took; shift 2
+  if [ "$form" = query ]; then
+    url="postgresql://no-such-db-$RUN_ID:5432/tollgate?user=tollgate&password=secret-pw"
+  else
+    url="postgresql://tollgate:secret-pw@no-such-db-$RUN_ID:5432/tollgate"
+  fi
   t0=$(date +%s)
   crun --name "$c" --network "$NET" -e DB_WAIT_SECONDS=4 -e LITELLM_MASTER_KEY="$MASTER_KEY" "$@" \
-    -e "DATABASE_URL=postgresql://tollgate:secret-pw@no-such-db-$RUN_ID:5432/tollgate" "tollgate:$image" >/dev/null
+    -e "DATABASE_URL=$url" "tollgate:$image" >/dev/null
   code=$(timeout 60 docker wait "$c") || fail "still running after 60 s"
   [ "$code" -ne 0 ] || fail "exit 0"
   logs=$(docker logs "$c" 2>&1)
   [ "$(grep -c . <<< "$logs")" -eq 1 ] || fail "expected one line, got: $logs"
   grep -q "not reachable after 4s (DATABASE_URL host: no-such-db-$RUN_ID:5432)" <<< "$logs" || fail "message: $logs"
   grep -q 'secret-pw' <<< "$logs" && fail "the password is in the log"
-  info "tollgate:$image, database down: exit $code after $(( $(date +%s) - t0 ))s: $logs"
+  info "tollgate:$image, database down ($form URL): exit $code after $(( $(date +%s) - t0 ))s: $logs"
+  docker rm -f "$c" >/dev/null
+  crun --name "$c" --network "$NET" -e DB_WAIT_SECONDS=60 -e LITELLM_MASTER_KEY="$MASTER_KEY" "$@" \
+    -e "DATABASE_URL=$url" "tollgate:$image" >/dev/null
+  sleep 3
+  t0=$(now_ms)
+  docker stop -t 20 "$c" >/dev/null
+  took=$(( $(now_ms) - t0 ))
+  code=$(docker inspect -f '{{.State.ExitCode}}' "$c")
+  [ "$code" = 0 ] || fail "exit $code after docker stop while waiting for the database: $(docker logs "$c" 2>&1 | tail -n 3)"
+  [ "$took" -lt 5000 ] || fail "docker stop while waiting for the database took ${took} ms"
+  docker rm -f "$c" >/dev/null
+  info "tollgate:$image: docker stop while it waits for the database: exit 0 after ${took} ms"
 }
 
 test_entrypoint_broken_migration() {
@@ -738,9 +757,9 @@ run_test "every image writes a new volume at the compose stack's spend-journal p
 run_test "non-root: starts with --network none" test_nonroot_no_network
 
 run_test "entrypoint: no DATABASE_URL, clear refusal" test_entrypoint_no_database_url
-run_test "entrypoint: database down longer than the retry window" test_entrypoint_db_down database
+run_test "entrypoint: database down longer than the retry window, docker stop while waiting" test_entrypoint_db_down database userinfo
 # the non-root image has no pg_isready: the entrypoint retries the migration itself
-run_test "entrypoint: database down, image without pg_isready (non-root)" test_entrypoint_db_down non-root --entrypoint docker/entrypoint.sh
+run_test "entrypoint: database down, image without pg_isready (non-root), docker stop while migrating" test_entrypoint_db_down non-root userinfo --entrypoint docker/entrypoint.sh
 run_test "entrypoint: a failing migration never serves" test_entrypoint_broken_migration
 run_test "entrypoint: migrates, then serves" test_entrypoint_migrates
 docker ps -aq --filter "label=$LABEL" --filter "name=img-" | xargs -r docker rm -f >/dev/null
