@@ -305,10 +305,22 @@ test_nonroot_structure() {
 
 # ------------------------------------------------------------------------------------------ entrypoint
 test_entrypoint_no_database_url() {
-  local out rc=0
+  local out rc=0 url want t0
   out=$(docker run --rm --label "$LABEL" tollgate:database 2>&1) || rc=$?
   [ "$rc" -ne 0 ] || fail "started without DATABASE_URL"
   grep -q 'DATABASE_URL is not set' <<< "$out" || fail "message: $out"
+  # a URL that cannot work is refused at once with one line (no wait of DB_WAIT_SECONDS), secrets unprinted
+  for url in 'mysql://u:secret-pw@db:3306/x|scheme "mysql" is not supported' 'not a url|DATABASE_URL is not a URL' \
+             'postgresql://u:secret-pw@db:5432/x?sslmode=bogus|pg_isready made no attempt'; do
+    want=${url#*|}; url=${url%%|*}; rc=0; t0=$(date +%s)
+    out=$(timeout 30 docker run --rm --label "$LABEL" -e DB_WAIT_SECONDS=60 -e "DATABASE_URL=$url" tollgate:database 2>&1) || rc=$?
+    [ "$rc" -eq 2 ] || fail "DATABASE_URL=$url: exit $rc: $out"
+    [ "$(grep -c . <<< "$out")" -eq 1 ] || fail "DATABASE_URL=$url: expected one line, got: $out"
+    grep -qF "$want" <<< "$out" || fail "DATABASE_URL=$url: message: $out"
+    grep -q 'secret-pw' <<< "$out" && fail "the password is in the log: $out"
+    [ $(( $(date +%s) - t0 )) -lt 15 ] || fail "DATABASE_URL=$url: took $(( $(date +%s) - t0 ))s"
+  done
+  info "no DATABASE_URL, a mysql:// URL, a non-URL, a parameter libpq refuses: one line each, at once"
 }
 
 # test_entrypoint_db_down IMAGE URL-FORM [docker run options]: the database never answers within
@@ -370,14 +382,14 @@ test_entrypoint_broken_migration() {
   info "broken migration: exit $code, never served: $(tail -n 1 <<< "$logs")"
 }
 
-test_entrypoint_migrates() {
+test_entrypoint_migrates() { # the credentials in the query string, as `tollgate migrate` accepts them
   [ -n "$HAS_MIGRATE" ] || skip "jar has no migrate yet"
   local c="migrated-$RUN_ID" ip
   docker exec "pg-$RUN_ID" psql -q -U tollgate -d postgres -c "CREATE DATABASE fresh" >/dev/null
   crun --name "$c" --network "$NET" -e LITELLM_MASTER_KEY="$MASTER_KEY" \
-    -e "DATABASE_URL=postgresql://tollgate:tollgate@pg-$RUN_ID:5432/fresh" tollgate:database >/dev/null
+    -e "DATABASE_URL=postgresql://pg-$RUN_ID:5432/fresh?user=tollgate&password=tollgate" tollgate:database >/dev/null
   ip=$(ip_of "$c")
-  wait_http "http://$ip:4000/health/readiness" 90 >/dev/null
+  wait_http "http://$ip:4000/health/readiness" 90 >/dev/null || { docker logs "$c" 2>&1 | tail; exit 1; }
   [ "$(docker exec "pg-$RUN_ID" psql -t -A -U tollgate -d fresh -c "SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")" -gt 0 ] \
     || fail "no tables after the migration"
 }
@@ -756,12 +768,12 @@ run_test "non-root: --read-only with an arbitrary uid" test_nonroot_readonly_arb
 run_test "every image writes a new volume at the compose stack's spend-journal path" test_journal_mount_point
 run_test "non-root: starts with --network none" test_nonroot_no_network
 
-run_test "entrypoint: no DATABASE_URL, clear refusal" test_entrypoint_no_database_url
-run_test "entrypoint: database down longer than the retry window, docker stop while waiting" test_entrypoint_db_down database userinfo
+run_test "entrypoint: no DATABASE_URL or an unusable one, clear refusal at once" test_entrypoint_no_database_url
+run_test "entrypoint: database down longer than the retry window, docker stop while waiting" test_entrypoint_db_down database query
 # the non-root image has no pg_isready: the entrypoint retries the migration itself
 run_test "entrypoint: database down, image without pg_isready (non-root), docker stop while migrating" test_entrypoint_db_down non-root userinfo --entrypoint docker/entrypoint.sh
 run_test "entrypoint: a failing migration never serves" test_entrypoint_broken_migration
-run_test "entrypoint: migrates, then serves" test_entrypoint_migrates
+run_test "entrypoint: migrates (credentials in the URL's query string), then serves" test_entrypoint_migrates
 docker ps -aq --filter "label=$LABEL" --filter "name=img-" | xargs -r docker rm -f >/dev/null
 
 STACK="tgs$RUN_ID"; projects+=("$STACK")
