@@ -81,4 +81,4 @@ USER 10001:10001
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["tollgate", "health"]
 ENTRYPOINT ["docker/prod_entrypoint.sh"]
-CMD ["--port", "4000"]
+CMD []

@@ -164,6 +164,8 @@ test_image_serves() { # start; readiness, mock chat, chat through the fake upstr
   wait_http "http://$ip:4000/health/readiness" 60 >/dev/null || { docker logs "$c" 2>&1 | tail; exit 1; }
   ms=$(( $(now_ms) - t0 ))
   curl -s "http://$ip:4000/health/readiness" | has '"status":"healthy"' || fail "readiness not healthy"
+  # the port follows PORT (default 4000): no --port in the image's CMD
+  docker image inspect -f '{{json .Config.Cmd}}' "tollgate:$tag" | has -- '--port' && fail "the image's CMD fixes --port"
   expect_chat "http://$ip:4000" "$MASTER_KEY" demo "Hello from the mock"
   expect_chat "http://$ip:4000" "$MASTER_KEY" upstream "fake upstream says hi"
   wait_health "$c" 60
@@ -265,11 +267,14 @@ test_nonroot_readonly_arbitrary_uid() {
   info "runs with --read-only --user 123456:0"
 }
 
-test_nonroot_no_network() {
+test_nonroot_no_network() { # and with -e PORT=8080 and the image's own CMD: it listens there, where the HEALTHCHECK looks
   local c="nonet-$RUN_ID"
-  crun --name "$c" --network none -e "LITELLM_MASTER_KEY=$MASTER_KEY" tollgate:non-root --port 4000 >/dev/null
+  crun --name "$c" --network none -e "LITELLM_MASTER_KEY=$MASTER_KEY" -e PORT=8080 tollgate:non-root >/dev/null
   for _ in $(seq 60); do
-    if docker exec "$c" tollgate health >/dev/null 2>&1; then info "starts and is ready with --network none"; return 0; fi
+    if docker exec "$c" tollgate health --port 8080 >/dev/null 2>&1; then
+      docker exec "$c" tollgate health >/dev/null || fail "the HEALTHCHECK's command fails with PORT=8080"
+      info "starts and is ready with --network none, on PORT=8080"; return 0
+    fi
     sleep 1
   done
   docker logs "$c" | tail
@@ -284,7 +289,7 @@ test_nonroot_structure() {
   user=$(docker image inspect -f '{{.Config.User}}' "$image")
   workdir=$(docker image inspect -f '{{.Config.WorkingDir}}' "$image")
   entrypoint=$(docker image inspect -f '{{json .Config.Entrypoint}}' "$image" | tr -d ' ')
-  cmd=$(docker image inspect -f '{{json .Config.Cmd}}' "$image" | tr -d ' ')
+  cmd=$(docker image inspect -f '{{json .Config.Cmd}}' "$image" | tr -d ' ' | sed 's/^null$/[]/')
   want() { sed -n "s/^  $1: *//p" "$spec" | head -n 1 | tr -d "' " | sed 's/^"\(.*\)"$/\1/'; }
   [ "$user" = "$(want user)" ] || fail "user $user, spec $(want user)"
   [ "$workdir" = "$(want workdir)" ] || fail "workdir $workdir"
@@ -766,7 +771,7 @@ run_test "deploy/Dockerfile.ghcr_base: image + config.yaml serves" test_ghcr_bas
 run_test "prod_entrypoint: USE_OTEL / USE_DDTRACE agents, --detailed_debug" test_agents_and_flags
 run_test "non-root: --read-only with an arbitrary uid" test_nonroot_readonly_arbitrary_uid
 run_test "every image writes a new volume at the compose stack's spend-journal path" test_journal_mount_point
-run_test "non-root: starts with --network none" test_nonroot_no_network
+run_test "non-root: starts with --network none, listens on PORT" test_nonroot_no_network
 
 run_test "entrypoint: no DATABASE_URL or an unusable one, clear refusal at once" test_entrypoint_no_database_url
 run_test "entrypoint: database down longer than the retry window, docker stop while waiting" test_entrypoint_db_down database query
