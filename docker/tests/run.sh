@@ -153,7 +153,8 @@ start_image() { # start_image TAG NAME [extra run options]: a running gateway of
   if [ "$tag" = database ]; then
     if [ -n "$HAS_MIGRATE" ]; then extra+=(-e "DATABASE_URL=postgresql://tollgate:tollgate@pg-$RUN_ID:5432/images"); else extra+=(--entrypoint docker/prod_entrypoint.sh); fi
   fi
-  gateway "tollgate:$tag" --name "$name" --stop-timeout 15 "${extra[@]}" "$@"
+  # /tmp as a tmpfs, which Docker mounts noexec: SQLite must work without executing from /tmp
+  gateway "tollgate:$tag" --name "$name" --stop-timeout 15 --tmpfs /tmp "${extra[@]}" "$@"
 }
 
 test_image_serves() { # start; readiness, mock chat, chat through the fake upstream, Docker's health check
@@ -164,12 +165,13 @@ test_image_serves() { # start; readiness, mock chat, chat through the fake upstr
   wait_http "http://$ip:4000/health/readiness" 60 >/dev/null || { docker logs "$c" 2>&1 | tail; exit 1; }
   ms=$(( $(now_ms) - t0 ))
   curl -s "http://$ip:4000/health/readiness" | has '"status":"healthy"' || fail "readiness not healthy"
+  curl -s "http://$ip:4000/health/readiness" | has '"db":"connected"' || fail "database not working: $(curl -s "http://$ip:4000/health/readiness"; docker logs "$c" 2>&1 | grep -m 3 -iE 'sqlite|UnsatisfiedLink')"
   # the port follows PORT (default 4000): no --port in the image's CMD
   docker image inspect -f '{{json .Config.Cmd}}' "tollgate:$tag" | has -- '--port' && fail "the image's CMD fixes --port"
   expect_chat "http://$ip:4000" "$MASTER_KEY" demo "Hello from the mock"
   expect_chat "http://$ip:4000" "$MASTER_KEY" upstream "fake upstream says hi"
   wait_health "$c" 60
-  info "tollgate:$tag ready ${ms} ms after docker run; Docker's HEALTHCHECK (tollgate health) says healthy"
+  info "tollgate:$tag ready ${ms} ms after docker run (noexec /tmp, database connected); Docker's HEALTHCHECK (tollgate health) says healthy"
 }
 
 test_aot_cache() { # the running gateway uses the image's AOT cache, and the JVM accepts that cache (AOTMode=on refuses a stale one)
@@ -257,14 +259,25 @@ test_journal_mount_point() { # each image's user can write a new volume at the s
   info "default, non-root, database and dev write a fresh volume at the journal path"
 }
 
-test_nonroot_readonly_arbitrary_uid() {
+test_nonroot_readonly_arbitrary_uid() { # OpenShift's way: read-only root, a noexec tmpfs on /tmp, an arbitrary UID in group 0
   local c="ro-$RUN_ID" ip
-  gateway tollgate:non-root --name "$c" --read-only --tmpfs /tmp --user 123456:0
+  gateway tollgate:non-root --name "$c" --read-only --tmpfs /tmp --user 1000680000:0
   ip=$(ip_of "$c")
   wait_http "http://$ip:4000/health/readiness" 60 >/dev/null || { docker logs "$c" | tail; exit 1; }
   expect_chat "http://$ip:4000" "$MASTER_KEY" upstream "fake upstream says hi"
   docker exec "$c" sh -c 'touch /app/x' 2>/dev/null && fail "root filesystem is writable"
-  info "runs with --read-only --user 123456:0"
+  curl -s "http://$ip:4000/health/readiness" | has '"db":"connected"' || fail "SQLite does not work: $(docker logs "$c" 2>&1 | grep -m 3 -iE 'sqlite|UnsatisfiedLink')"
+  docker exec "$c" tollgate health >/dev/null || fail "the HEALTHCHECK's command fails"
+  docker rm -f "$c" >/dev/null
+  # without the image's native library, sqlite-jdbc extracts it to the noexec /tmp and cannot load
+  # it: the gateway serves, but the HEALTHCHECK must say unhealthy
+  gateway tollgate:non-root --name "$c" --read-only --tmpfs /tmp --user 1000680000:0 -e TOLLGATE_SQLITE_LIB=
+  ip=$(ip_of "$c")
+  wait_http "http://$ip:4000/health/readiness" 60 >/dev/null || { docker logs "$c" | tail; exit 1; }
+  curl -s "http://$ip:4000/health/readiness" | has '"db":"disconnected"' || fail "sanity: SQLite works from a noexec /tmp: $(curl -s "http://$ip:4000/health/readiness")"
+  docker exec "$c" tollgate health >/dev/null && fail "the HEALTHCHECK's command passes while the database does not work"
+  docker rm -f "$c" >/dev/null
+  info "runs with --read-only --tmpfs /tmp --user 1000680000:0, SQLite working; a broken database makes the HEALTHCHECK fail"
 }
 
 test_nonroot_no_network() { # and with -e PORT=8080 and the image's own CMD: it listens there, where the HEALTHCHECK looks
@@ -769,7 +782,7 @@ for tag in default non-root database dev; do
 done
 run_test "deploy/Dockerfile.ghcr_base: image + config.yaml serves" test_ghcr_base
 run_test "prod_entrypoint: USE_OTEL / USE_DDTRACE agents, --detailed_debug" test_agents_and_flags
-run_test "non-root: --read-only with an arbitrary uid" test_nonroot_readonly_arbitrary_uid
+run_test "non-root: --read-only, noexec /tmp, an arbitrary uid; HEALTHCHECK follows the database" test_nonroot_readonly_arbitrary_uid
 run_test "every image writes a new volume at the compose stack's spend-journal path" test_journal_mount_point
 run_test "non-root: starts with --network none, listens on PORT" test_nonroot_no_network
 
