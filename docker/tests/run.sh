@@ -247,7 +247,7 @@ test_nonroot_identity() {
   [ -z "$changes" ] || fail "files written outside /tmp: $changes"
 }
 
-test_journal_mount_point() { # each image's user can write a new volume at the stack's spend-journal path
+test_journal_mount_point() { # each image's user can write a new volume at the stack's spend-journal path, and at /app/data where the docs say
   local tag vol
   for tag in default non-root database dev; do
     vol="journal-$tag-$RUN_ID"
@@ -256,7 +256,17 @@ test_journal_mount_point() { # each image's user can write a new volume at the s
       -c 'touch /var/lib/tollgate/spend-journal/probe' || fail "tollgate:$tag cannot write a volume at /var/lib/tollgate/spend-journal"
     docker volume rm "$vol" >/dev/null
   done
-  info "default, non-root, database and dev write a fresh volume at the journal path"
+  # docker/README.md: the default, database and dev images keep SQLite and the spend journal in
+  # /app/data, and a volume there keeps them
+  for tag in default database dev; do
+    vol="data-$tag-$RUN_ID"
+    docker volume create --label "$LABEL" "$vol" >/dev/null
+    docker run --rm --label "$LABEL" -v "$vol:/app/data" --entrypoint sh "tollgate:$tag" -c '
+      case "$TOLLGATE_DB_PATH $TOLLGATE_SPEND_JOURNAL_DIR" in "/app/data/"*" /app/data/"*) ;; *) echo "not in /app/data: $TOLLGATE_DB_PATH $TOLLGATE_SPEND_JOURNAL_DIR"; exit 1 ;; esac
+      touch /app/data/probe' || fail "tollgate:$tag: /app/data is not where its data goes, or not writable"
+    docker volume rm "$vol" >/dev/null
+  done
+  info "default, non-root, database and dev write a fresh volume at the journal path; default, database and dev keep their data in /app/data"
 }
 
 test_nonroot_readonly_arbitrary_uid() { # OpenShift's way: read-only root, a noexec tmpfs on /tmp, an arbitrary UID in group 0
@@ -783,7 +793,7 @@ done
 run_test "deploy/Dockerfile.ghcr_base: image + config.yaml serves" test_ghcr_base
 run_test "prod_entrypoint: USE_OTEL / USE_DDTRACE agents, --detailed_debug" test_agents_and_flags
 run_test "non-root: --read-only, noexec /tmp, an arbitrary uid; HEALTHCHECK follows the database" test_nonroot_readonly_arbitrary_uid
-run_test "every image writes a new volume at the compose stack's spend-journal path" test_journal_mount_point
+run_test "every image writes a new volume at the spend-journal path and at /app/data" test_journal_mount_point
 run_test "non-root: starts with --network none, listens on PORT" test_nonroot_no_network
 
 run_test "entrypoint: no DATABASE_URL or an unusable one, clear refusal at once" test_entrypoint_no_database_url
