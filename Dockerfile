@@ -50,6 +50,21 @@ COPY docker/AotTraining.java docker/tollgate /aot/
 RUN java /aot/AotTraining.java /opt/java/jre/bin/java /app/tollgate.jar /app/tollgate.aot $(sh /aot/tollgate --jvm-options) \
  && touch /app/tollgate.aot
 
+# --- sqlite-jdbc's native library for this platform, taken out of the jar at build time: the
+# launcher (docker/tollgate) loads it from /app/lib, read-only, instead of sqlite-jdbc extracting it
+# to /tmp at each start, which fails where /tmp is mounted noexec (docker run --tmpfs /tmp, Kubernetes)
+FROM deps AS native
+ARG SQLITE_NATIVE_OS=Linux
+COPY --from=build /tollgate.jar /tollgate.jar
+RUN case "$(uname -m)" in \
+      x86_64|amd64) arch=x86_64 ;; aarch64|arm64) arch=aarch64 ;; armv7*) arch=armv7 ;; armv6*) arch=armv6 ;; \
+      i?86) arch=x86 ;; ppc64le) arch=ppc64 ;; riscv64) arch=riscv64 ;; *) echo "no sqlite-jdbc library for $(uname -m)" >&2; exit 1 ;; \
+    esac \
+ && mkdir -p /native-x /native && cd /native-x \
+ && jar xf /tollgate.jar "org/sqlite/native/${SQLITE_NATIVE_OS}/${arch}/libsqlitejdbc.so" \
+ && mv "org/sqlite/native/${SQLITE_NATIVE_OS}/${arch}/libsqlitejdbc.so" /native/libsqlitejdbc.so \
+ && chmod 0444 /native/libsqlitejdbc.so && rm -rf /native-x
+
 # --- runtime
 FROM ${RUNTIME_BASE}
 ARG TOLLGATE_JVM_OPTS
@@ -75,10 +90,11 @@ COPY --from=agents /agents /app/agents
 COPY docker/tollgate /app/bin/tollgate
 COPY docker/prod_entrypoint.sh docker/entrypoint.sh /app/docker/
 COPY --from=build /tollgate.jar /app/tollgate.jar
+COPY --from=native /native/libsqlitejdbc.so /app/lib/libsqlitejdbc.so
 COPY --from=aot /app/tollgate.aot /app/tollgate.aot
 WORKDIR /app
 USER 10001:10001
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["tollgate", "health"]
 ENTRYPOINT ["docker/prod_entrypoint.sh"]
-CMD ["--port", "4000"]
+CMD []

@@ -3,34 +3,51 @@
 # configuration files. Works while the stack runs. Credentials, hosts and ports are never written
 # here: the dump runs inside the db container with the container's own environment.
 #
+#   scripts/backup.sh [-p NAME] [-f FILE]... [--env-file FILE] COMMAND ...
+#                                           (compose's own options: which project, files, env file)
 #   scripts/backup.sh backup [--with-env]   new timestamped backup in $BACKUP_DIR, `latest` link,
 #                                           then retention (the new backup is never deleted)
 #   scripts/backup.sh list                  backups, newest first
-#   scripts/backup.sh verify [NAME|latest]  checksums and the dump's table of contents
+#   scripts/backup.sh verify [NAME|latest]  checksums, and the whole dump read back by pg_restore
 #   scripts/backup.sh restore [NAME|latest] [--yes]
-#                                           stops the gateway and exporter, restores PostgreSQL and
-#                                           Redis, restarts them, compares row counts
+#                                           verifies first; stops the gateway and exporter, restores
+#                                           PostgreSQL (into a new database that replaces the live one
+#                                           only once complete) and Redis, restarts, compares row counts;
+#                                           uses the compose files the project was started with
 #
 # Settings (environment or .env in the project root): BACKUP_DIR (./backups), BACKUP_KEEP_DAILY (7),
 # BACKUP_KEEP_WEEKLY (4), BACKUP_KEEP_MONTHLY (6), BACKUP_MIN_FREE_MB (200), BACKUP_PASSPHRASE
 # (encrypts .env with --with-env), TOLLGATE_CONFIG. COMPOSE_FILE and COMPOSE_PROJECT_NAME are
-# honoured as by docker compose itself.
+# honoured as by docker compose itself; -p/-f/--env-file before the command take precedence.
 # The commands in single quotes run inside the containers and expand the containers' variables there.
 # shellcheck disable=SC2016
 set -euo pipefail
 
-project_dir=${TOLLGATE_PROJECT_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-cd "$project_dir"
-
 die() { echo "backup: $*" >&2; exit 1; }
 say() { echo "backup: $*"; }
 
-# A variable from the environment, else from .env, else the default.
+# compose's options before the command, with absolute paths (the script runs from the project root)
+abs() { (cd "$(dirname "$1")" 2>/dev/null && printf '%s/%s' "$(pwd)" "$(basename "$1")") || die "no such file: $1"; }
+compose_args=()
+given_project="" given_files=() env_file=.env
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -p|--project-name) [ $# -ge 2 ] || die "$1 needs a value"; given_project=$2; compose_args+=(-p "$2"); shift 2 ;;
+    -f|--file) [ $# -ge 2 ] || die "$1 needs a value"; given_files+=("$(abs "$2")"); compose_args+=(-f "${given_files[-1]}"); shift 2 ;;
+    --env-file) [ $# -ge 2 ] || die "$1 needs a value"; env_file=$(abs "$2"); compose_args+=(--env-file "$env_file"); shift 2 ;;
+    *) break ;;
+  esac
+done
+
+project_dir=${TOLLGATE_PROJECT_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+cd "$project_dir"
+
+# A variable from the environment, else from the env file (.env), else the default.
 setting() {
   local name=$1 default=${2:-} value
   if [ -n "${!name:-}" ]; then printf '%s' "${!name}"; return; fi
-  if [ -f .env ]; then
-    value=$(sed -n "s/^${name}=//p" .env | tail -n 1)
+  if [ -f "$env_file" ]; then
+    value=$(sed -n "s/^${name}=//p" "$env_file" | tail -n 1)
     value=${value%\"}; value=${value#\"}
     if [ -n "$value" ]; then printf '%s' "$value"; return; fi
   fi
@@ -38,7 +55,31 @@ setting() {
 }
 
 compose() {
-  if docker compose version >/dev/null 2>&1; then docker compose "$@"; else docker-compose "$@"; fi
+  if docker compose version >/dev/null 2>&1; then docker compose "${compose_args[@]}" "$@"; else docker-compose "${compose_args[@]}" "$@"; fi
+}
+
+# the project's name as compose works it out (for the labels of its containers)
+project_name() {
+  local p=${given_project:-$(setting COMPOSE_PROJECT_NAME)}
+  [ -n "$p" ] || p=$(basename "$project_dir")
+  printf '%s' "$p" | tr '[:upper:]' '[:lower:]' | tr -cd 'a-z0-9_-'
+}
+
+# The compose files the project's containers were started with, comma separated absolute paths
+# (their config_files label, relative to their working_dir label with docker-compose v1), empty
+# when it has no container.
+running_files() {
+  local labels dir f out=() files=()
+  labels=$(docker ps -a --filter "label=com.docker.compose.project=$(project_name)" \
+    --format '{{.Label "com.docker.compose.project.working_dir"}}|{{.Label "com.docker.compose.project.config_files"}}' 2>/dev/null \
+    | grep -v '|$' | head -n 1)
+  [ -n "$labels" ] || return 0
+  dir=${labels%%|*}
+  IFS=, read -r -a files <<< "${labels#*|}"
+  for f in "${files[@]}"; do
+    case "$f" in /*) out+=("$f") ;; *) out+=("${dir:-$project_dir}/$f") ;; esac
+  done
+  (IFS=,; printf '%s' "${out[*]}")
 }
 
 backup_dir=$(setting BACKUP_DIR ./backups)
@@ -106,7 +147,7 @@ cmd_backup() {
 
   say "dumping PostgreSQL"
   in_db 'pg_dump -Fc -Z 6 -U "$POSTGRES_USER" -d "$POSTGRES_DB"' > "$tmp/postgres.dump"
-  in_db 'pg_restore -l' < "$tmp/postgres.dump" > /dev/null || die "the dump does not read back; nothing was kept"
+  in_db 'pg_restore -f /dev/null' < "$tmp/postgres.dump" || die "the dump does not read back; nothing was kept"
   # counted in the dump itself: a count taken after it would include rows the gateway wrote in
   # between, which no restore of this dump can bring back
   in_db 'pg_restore --data-only -f -' < "$tmp/postgres.dump" | dump_row_counts > "$tmp/rowcounts.txt"
@@ -139,7 +180,8 @@ cmd_backup() {
 
   {
     echo "created=$name"
-    echo "project=${COMPOSE_PROJECT_NAME:-$(basename "$project_dir")}"
+    echo "project=$(project_name)"
+    echo "compose_files=$(running_files)"
     echo "postgres_server=$(in_db 'psql -X -t -A -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "SHOW server_version"' | tr -d '[:space:]')"
     echo "database_bytes=$db_bytes"
     echo "tables=$(wc -l < "$tmp/rowcounts.txt" | tr -d ' ')"
@@ -194,8 +236,14 @@ verify_dir() {
   (cd "$dir" && sha256sum --quiet -c SHA256SUMS) || die "checksums do not match in $dir"
   gzip -t "$dir/config.tar.gz" || die "config.tar.gz is damaged in $dir"
   if [ -f "$dir/redis.rdb" ] && [ "$(head -c 5 "$dir/redis.rdb")" != REDIS ]; then die "redis.rdb is not an RDB file"; fi
+  # the whole archive, every table's data included (a table of contents alone reads fine from a
+  # truncated dump)
   if compose ps --services --filter status=running 2>/dev/null | grep -x db >/dev/null; then
-    in_db 'pg_restore -l' < "$dir/postgres.dump" > /dev/null || die "postgres.dump does not read back"
+    in_db 'pg_restore -f /dev/null' < "$dir/postgres.dump" || die "postgres.dump in $dir does not read back to its end: damaged or truncated; use another backup (scripts/backup.sh list)"
+  elif command -v pg_restore >/dev/null; then
+    pg_restore -f /dev/null "$dir/postgres.dump" || die "postgres.dump in $dir does not read back to its end: damaged or truncated; use another backup (scripts/backup.sh list)"
+  else
+    echo "backup: WARNING: the db service is not running and there is no local pg_restore: postgres.dump was only checksummed" >&2
   fi
 }
 
@@ -222,6 +270,36 @@ cmd_restore() {
     [ "$answer" = restore ] || die "not restored"
   fi
 
+  # db and redis are (re)created with the compose files the project runs with: without them
+  # (COMPOSE_FILE not exported, say), `up -d` would recreate them from docker-compose.yml alone and
+  # silently drop the hardened override
+  local started_with
+  started_with=$(running_files)
+  if [ -n "$started_with" ]; then
+    local f label_args=()
+    IFS=, read -r -a label_files <<< "$started_with"
+    for f in "${label_files[@]}"; do
+      [ -f "$f" ] || die "project $(project_name) was started with $started_with, but $f is missing; restore it or pass the files with -f"
+      label_args+=(-f "$f")
+    done
+    if [ ${#given_files[@]} -gt 0 ]; then
+      [ "$(IFS=,; echo "${given_files[*]}")" = "$started_with" ] \
+        || die "project $(project_name) runs with $started_with; restore with the same files (or without -f)"
+    else
+      compose_args+=("${label_args[@]}")
+    fi
+  elif [ ${#given_files[@]} -eq 0 ] && [ -z "$(setting COMPOSE_FILE)" ]; then
+    started_with=$(sed -n 's/^compose_files=//p' "$dir/MANIFEST")
+    [ -n "$started_with" ] || die "project $(project_name) has no containers, so the compose files it runs with are unknown: set COMPOSE_FILE (e.g. docker-compose.yml:docker-compose.hardened.yml) or pass -f for each file"
+    IFS=, read -r -a label_files <<< "$started_with"
+    for f in "${label_files[@]}"; do
+      [ -f "$f" ] || die "the backup was taken of a project started with $started_with, but $f is missing: set COMPOSE_FILE or pass -f for each file"
+      compose_args+=(-f "$f")
+    done
+    say "project $(project_name) has no containers: using the compose files it was backed up with ($started_with)"
+  fi
+
+  # read the whole backup before anything is stopped or dropped
   say "starting db and redis"
   compose up -d db redis >/dev/null 2>&1
   wait_healthy db 'pg_isready -q -U "$POSTGRES_USER"'
@@ -230,9 +308,16 @@ cmd_restore() {
   say "stopping the gateway and the exporter"
   compose stop tollgate metrics-exporter >/dev/null 2>&1 || true
 
+  # into a new database first: the live one is dropped only once the restore is complete
   say "restoring PostgreSQL"
-  in_db 'psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -c "DROP DATABASE IF EXISTS \"$POSTGRES_DB\" WITH (FORCE)" -c "CREATE DATABASE \"$POSTGRES_DB\" OWNER \"$POSTGRES_USER\""' >/dev/null
-  in_db 'pg_restore --no-owner --role="$POSTGRES_USER" --exit-on-error -U "$POSTGRES_USER" -d "$POSTGRES_DB"' < "$dir/postgres.dump"
+  in_db 'psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -c "DROP DATABASE IF EXISTS \"${POSTGRES_DB}_restoring\" WITH (FORCE)" -c "CREATE DATABASE \"${POSTGRES_DB}_restoring\" OWNER \"$POSTGRES_USER\""' >/dev/null
+  if ! in_db 'pg_restore --no-owner --role="$POSTGRES_USER" --exit-on-error -U "$POSTGRES_USER" -d "${POSTGRES_DB}_restoring"' < "$dir/postgres.dump"; then
+    in_db 'psql -X -q -U "$POSTGRES_USER" -d postgres -c "DROP DATABASE IF EXISTS \"${POSTGRES_DB}_restoring\" WITH (FORCE)"' >/dev/null 2>&1 || true
+    compose start tollgate >/dev/null 2>&1 || true
+    die "restoring PostgreSQL from $(basename "$dir") failed (above); the live database was not changed and the gateway was started again. Try an older backup (scripts/backup.sh list; scripts/backup.sh restore NAME) and keep this one for inspection"
+  fi
+  in_db 'psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -c "DROP DATABASE IF EXISTS \"$POSTGRES_DB\" WITH (FORCE)" -c "ALTER DATABASE \"${POSTGRES_DB}_restoring\" RENAME TO \"$POSTGRES_DB\""' >/dev/null \
+    || die "the backup was restored into database ${POSTGRES_DB}_restoring, but it could not replace the live one; the gateway is stopped. Rename it by hand (psql: DROP DATABASE ...; ALTER DATABASE ... RENAME TO ...), then docker compose start tollgate"
 
   if [ -f "$dir/redis.rdb" ]; then
     say "restoring Redis"

@@ -153,7 +153,8 @@ start_image() { # start_image TAG NAME [extra run options]: a running gateway of
   if [ "$tag" = database ]; then
     if [ -n "$HAS_MIGRATE" ]; then extra+=(-e "DATABASE_URL=postgresql://tollgate:tollgate@pg-$RUN_ID:5432/images"); else extra+=(--entrypoint docker/prod_entrypoint.sh); fi
   fi
-  gateway "tollgate:$tag" --name "$name" --stop-timeout 15 "${extra[@]}" "$@"
+  # /tmp as a tmpfs, which Docker mounts noexec: SQLite must work without executing from /tmp
+  gateway "tollgate:$tag" --name "$name" --stop-timeout 15 --tmpfs /tmp "${extra[@]}" "$@"
 }
 
 test_image_serves() { # start; readiness, mock chat, chat through the fake upstream, Docker's health check
@@ -164,10 +165,13 @@ test_image_serves() { # start; readiness, mock chat, chat through the fake upstr
   wait_http "http://$ip:4000/health/readiness" 60 >/dev/null || { docker logs "$c" 2>&1 | tail; exit 1; }
   ms=$(( $(now_ms) - t0 ))
   curl -s "http://$ip:4000/health/readiness" | has '"status":"healthy"' || fail "readiness not healthy"
+  curl -s "http://$ip:4000/health/readiness" | has '"db":"connected"' || fail "database not working: $(curl -s "http://$ip:4000/health/readiness"; docker logs "$c" 2>&1 | grep -m 3 -iE 'sqlite|UnsatisfiedLink')"
+  # the port follows PORT (default 4000): no --port in the image's CMD
+  docker image inspect -f '{{json .Config.Cmd}}' "tollgate:$tag" | has -- '--port' && fail "the image's CMD fixes --port"
   expect_chat "http://$ip:4000" "$MASTER_KEY" demo "Hello from the mock"
   expect_chat "http://$ip:4000" "$MASTER_KEY" upstream "fake upstream says hi"
   wait_health "$c" 60
-  info "tollgate:$tag ready ${ms} ms after docker run; Docker's HEALTHCHECK (tollgate health) says healthy"
+  info "tollgate:$tag ready ${ms} ms after docker run (noexec /tmp, database connected); Docker's HEALTHCHECK (tollgate health) says healthy"
 }
 
 test_aot_cache() { # the running gateway uses the image's AOT cache, and the JVM accepts that cache (AOTMode=on refuses a stale one)
@@ -243,7 +247,7 @@ test_nonroot_identity() {
   [ -z "$changes" ] || fail "files written outside /tmp: $changes"
 }
 
-test_journal_mount_point() { # each image's user can write a new volume at the stack's spend-journal path
+test_journal_mount_point() { # each image's user can write a new volume at the stack's spend-journal path, and at /app/data where the docs say
   local tag vol
   for tag in default non-root database dev; do
     vol="journal-$tag-$RUN_ID"
@@ -252,24 +256,48 @@ test_journal_mount_point() { # each image's user can write a new volume at the s
       -c 'touch /var/lib/tollgate/spend-journal/probe' || fail "tollgate:$tag cannot write a volume at /var/lib/tollgate/spend-journal"
     docker volume rm "$vol" >/dev/null
   done
-  info "default, non-root, database and dev write a fresh volume at the journal path"
+  # docker/README.md: the default, database and dev images keep SQLite and the spend journal in
+  # /app/data, and a volume there keeps them
+  for tag in default database dev; do
+    vol="data-$tag-$RUN_ID"
+    docker volume create --label "$LABEL" "$vol" >/dev/null
+    docker run --rm --label "$LABEL" -v "$vol:/app/data" --entrypoint sh "tollgate:$tag" -c '
+      case "$TOLLGATE_DB_PATH $TOLLGATE_SPEND_JOURNAL_DIR" in "/app/data/"*" /app/data/"*) ;; *) echo "not in /app/data: $TOLLGATE_DB_PATH $TOLLGATE_SPEND_JOURNAL_DIR"; exit 1 ;; esac
+      touch /app/data/probe' || fail "tollgate:$tag: /app/data is not where its data goes, or not writable"
+    docker volume rm "$vol" >/dev/null
+  done
+  info "default, non-root, database and dev write a fresh volume at the journal path; default, database and dev keep their data in /app/data"
 }
 
-test_nonroot_readonly_arbitrary_uid() {
+test_nonroot_readonly_arbitrary_uid() { # OpenShift's way: read-only root, a noexec tmpfs on /tmp, an arbitrary UID in group 0
   local c="ro-$RUN_ID" ip
-  gateway tollgate:non-root --name "$c" --read-only --tmpfs /tmp --user 123456:0
+  gateway tollgate:non-root --name "$c" --read-only --tmpfs /tmp --user 1000680000:0
   ip=$(ip_of "$c")
   wait_http "http://$ip:4000/health/readiness" 60 >/dev/null || { docker logs "$c" | tail; exit 1; }
   expect_chat "http://$ip:4000" "$MASTER_KEY" upstream "fake upstream says hi"
   docker exec "$c" sh -c 'touch /app/x' 2>/dev/null && fail "root filesystem is writable"
-  info "runs with --read-only --user 123456:0"
+  curl -s "http://$ip:4000/health/readiness" | has '"db":"connected"' || fail "SQLite does not work: $(docker logs "$c" 2>&1 | grep -m 3 -iE 'sqlite|UnsatisfiedLink')"
+  docker exec "$c" tollgate health >/dev/null || fail "the HEALTHCHECK's command fails"
+  docker rm -f "$c" >/dev/null
+  # without the image's native library, sqlite-jdbc extracts it to the noexec /tmp and cannot load
+  # it: the gateway serves, but the HEALTHCHECK must say unhealthy
+  gateway tollgate:non-root --name "$c" --read-only --tmpfs /tmp --user 1000680000:0 -e TOLLGATE_SQLITE_LIB=
+  ip=$(ip_of "$c")
+  wait_http "http://$ip:4000/health/readiness" 60 >/dev/null || { docker logs "$c" | tail; exit 1; }
+  curl -s "http://$ip:4000/health/readiness" | has '"db":"disconnected"' || fail "sanity: SQLite works from a noexec /tmp: $(curl -s "http://$ip:4000/health/readiness")"
+  docker exec "$c" tollgate health >/dev/null && fail "the HEALTHCHECK's command passes while the database does not work"
+  docker rm -f "$c" >/dev/null
+  info "runs with --read-only --tmpfs /tmp --user 1000680000:0, SQLite working; a broken database makes the HEALTHCHECK fail"
 }
 
-test_nonroot_no_network() {
+test_nonroot_no_network() { # and with -e PORT=8080 and the image's own CMD: it listens there, where the HEALTHCHECK looks
   local c="nonet-$RUN_ID"
-  crun --name "$c" --network none -e "LITELLM_MASTER_KEY=$MASTER_KEY" tollgate:non-root --port 4000 >/dev/null
+  crun --name "$c" --network none -e "LITELLM_MASTER_KEY=$MASTER_KEY" -e PORT=8080 tollgate:non-root >/dev/null
   for _ in $(seq 60); do
-    if docker exec "$c" tollgate health >/dev/null 2>&1; then info "starts and is ready with --network none"; return 0; fi
+    if docker exec "$c" tollgate health --port 8080 >/dev/null 2>&1; then
+      docker exec "$c" tollgate health >/dev/null || fail "the HEALTHCHECK's command fails with PORT=8080"
+      info "starts and is ready with --network none, on PORT=8080"; return 0
+    fi
     sleep 1
   done
   docker logs "$c" | tail
@@ -284,7 +312,7 @@ test_nonroot_structure() {
   user=$(docker image inspect -f '{{.Config.User}}' "$image")
   workdir=$(docker image inspect -f '{{.Config.WorkingDir}}' "$image")
   entrypoint=$(docker image inspect -f '{{json .Config.Entrypoint}}' "$image" | tr -d ' ')
-  cmd=$(docker image inspect -f '{{json .Config.Cmd}}' "$image" | tr -d ' ')
+  cmd=$(docker image inspect -f '{{json .Config.Cmd}}' "$image" | tr -d ' ' | sed 's/^null$/[]/')
   want() { sed -n "s/^  $1: *//p" "$spec" | head -n 1 | tr -d "' " | sed 's/^"\(.*\)"$/\1/'; }
   [ "$user" = "$(want user)" ] || fail "user $user, spec $(want user)"
   [ "$workdir" = "$(want workdir)" ] || fail "workdir $workdir"
@@ -305,26 +333,57 @@ test_nonroot_structure() {
 
 # ------------------------------------------------------------------------------------------ entrypoint
 test_entrypoint_no_database_url() {
-  local out rc=0
+  local out rc=0 url want t0
   out=$(docker run --rm --label "$LABEL" tollgate:database 2>&1) || rc=$?
   [ "$rc" -ne 0 ] || fail "started without DATABASE_URL"
   grep -q 'DATABASE_URL is not set' <<< "$out" || fail "message: $out"
+  # a URL that cannot work is refused at once with one line (no wait of DB_WAIT_SECONDS), secrets unprinted
+  for url in 'mysql://u:secret-pw@db:3306/x|scheme "mysql" is not supported' 'not a url|DATABASE_URL is not a URL' \
+             'postgresql://u:secret-pw@db:5432/x?sslmode=bogus|pg_isready made no attempt'; do
+    want=${url#*|}; url=${url%%|*}; rc=0; t0=$(date +%s)
+    out=$(timeout 30 docker run --rm --label "$LABEL" -e DB_WAIT_SECONDS=60 -e "DATABASE_URL=$url" tollgate:database 2>&1) || rc=$?
+    [ "$rc" -eq 2 ] || fail "DATABASE_URL=$url: exit $rc: $out"
+    [ "$(grep -c . <<< "$out")" -eq 1 ] || fail "DATABASE_URL=$url: expected one line, got: $out"
+    grep -qF "$want" <<< "$out" || fail "DATABASE_URL=$url: message: $out"
+    grep -q 'secret-pw' <<< "$out" && fail "the password is in the log: $out"
+    [ $(( $(date +%s) - t0 )) -lt 15 ] || fail "DATABASE_URL=$url: took $(( $(date +%s) - t0 ))s"
+  done
+  info "no DATABASE_URL, a mysql:// URL, a non-URL, a parameter libpq refuses: one line each, at once"
 }
 
-# test_entrypoint_db_down IMAGE [docker run options]: the database never answers within
-# DB_WAIT_SECONDS: one line naming the host (not the password), a non-zero exit
+# test_entrypoint_db_down IMAGE URL-FORM [docker run options]: the database never answers within
+# DB_WAIT_SECONDS: one line naming the host (not the password), a non-zero exit. URL-FORM: userinfo
+# (postgresql://user:pw@host/db) or query (postgresql://host/db?user=..&password=..). Then, while
+# it waits again, `docker stop` ends it at once with exit 0.
 test_entrypoint_db_down() {
-  local image=$1 c="dbdown-$1-$RUN_ID" t0 code logs; shift
+  local image=$1 form=$2 c="dbdown-$1-$RUN_ID" t0 code logs url took; shift 2
+  if [ "$form" = query ]; then
+    url="postgresql://no-such-db-$RUN_ID:5432/tollgate?user=tollgate&password=secret-pw"
+  else
+    url="postgresql://tollgate:secret-pw@no-such-db-$RUN_ID:5432/tollgate"
+  fi
   t0=$(date +%s)
   crun --name "$c" --network "$NET" -e DB_WAIT_SECONDS=4 -e LITELLM_MASTER_KEY="$MASTER_KEY" "$@" \
-    -e "DATABASE_URL=postgresql://tollgate:secret-pw@no-such-db-$RUN_ID:5432/tollgate" "tollgate:$image" >/dev/null
+    -e "DATABASE_URL=$url" "tollgate:$image" >/dev/null
   code=$(timeout 60 docker wait "$c") || fail "still running after 60 s"
   [ "$code" -ne 0 ] || fail "exit 0"
   logs=$(docker logs "$c" 2>&1)
   [ "$(grep -c . <<< "$logs")" -eq 1 ] || fail "expected one line, got: $logs"
   grep -q "not reachable after 4s (DATABASE_URL host: no-such-db-$RUN_ID:5432)" <<< "$logs" || fail "message: $logs"
   grep -q 'secret-pw' <<< "$logs" && fail "the password is in the log"
-  info "tollgate:$image, database down: exit $code after $(( $(date +%s) - t0 ))s: $logs"
+  info "tollgate:$image, database down ($form URL): exit $code after $(( $(date +%s) - t0 ))s: $logs"
+  docker rm -f "$c" >/dev/null
+  crun --name "$c" --network "$NET" -e DB_WAIT_SECONDS=60 -e LITELLM_MASTER_KEY="$MASTER_KEY" "$@" \
+    -e "DATABASE_URL=$url" "tollgate:$image" >/dev/null
+  sleep 3
+  t0=$(now_ms)
+  docker stop -t 20 "$c" >/dev/null
+  took=$(( $(now_ms) - t0 ))
+  code=$(docker inspect -f '{{.State.ExitCode}}' "$c")
+  [ "$code" = 0 ] || fail "exit $code after docker stop while waiting for the database: $(docker logs "$c" 2>&1 | tail -n 3)"
+  [ "$took" -lt 5000 ] || fail "docker stop while waiting for the database took ${took} ms"
+  docker rm -f "$c" >/dev/null
+  info "tollgate:$image: docker stop while it waits for the database: exit 0 after ${took} ms"
 }
 
 test_entrypoint_broken_migration() {
@@ -351,14 +410,14 @@ test_entrypoint_broken_migration() {
   info "broken migration: exit $code, never served: $(tail -n 1 <<< "$logs")"
 }
 
-test_entrypoint_migrates() {
+test_entrypoint_migrates() { # the credentials in the query string, as `tollgate migrate` accepts them
   [ -n "$HAS_MIGRATE" ] || skip "jar has no migrate yet"
   local c="migrated-$RUN_ID" ip
   docker exec "pg-$RUN_ID" psql -q -U tollgate -d postgres -c "CREATE DATABASE fresh" >/dev/null
   crun --name "$c" --network "$NET" -e LITELLM_MASTER_KEY="$MASTER_KEY" \
-    -e "DATABASE_URL=postgresql://tollgate:tollgate@pg-$RUN_ID:5432/fresh" tollgate:database >/dev/null
+    -e "DATABASE_URL=postgresql://pg-$RUN_ID:5432/fresh?user=tollgate&password=tollgate" tollgate:database >/dev/null
   ip=$(ip_of "$c")
-  wait_http "http://$ip:4000/health/readiness" 90 >/dev/null
+  wait_http "http://$ip:4000/health/readiness" 90 >/dev/null || { docker logs "$c" 2>&1 | tail; exit 1; }
   [ "$(docker exec "pg-$RUN_ID" psql -t -A -U tollgate -d fresh -c "SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")" -gt 0 ] \
     || fail "no tables after the migration"
 }
@@ -534,6 +593,21 @@ test_backup_drill() {
   grep -q '^public.drill 500$' "$dir/rowcounts.txt" || fail "row counts: $(cat "$dir/rowcounts.txt")"
   [ ! -e "$dir/env" ] || fail ".env saved without being asked"
 
+  # a truncated dump with checksums written again reads fine as a table of contents: verify must read
+  # it to its end, and restore must refuse it before it touches the live database
+  local bad=20000101T000000Z
+  cp -a "$dir" "$BACKUP_DIR/$bad"
+  head -c $(( $(stat -c %s "$dir/postgres.dump") - 200 )) "$dir/postgres.dump" > "$BACKUP_DIR/$bad/postgres.dump"
+  sed -i "s/^[0-9a-f]*  postgres.dump\$/$(sha256sum < "$BACKUP_DIR/$bad/postgres.dump" | cut -d' ' -f1)  postgres.dump/" "$BACKUP_DIR/$bad/SHA256SUMS"
+  (cd "$BACKUP_DIR/$bad" && sha256sum --quiet -c SHA256SUMS) || fail "sanity: the damaged copy's checksums do not match"
+  scripts/backup.sh verify "$bad" >"$WORK/verify-bad.log" 2>&1 && fail "verify passed a truncated dump: $(cat "$WORK/verify-bad.log")"
+  scripts/backup.sh restore "$bad" --yes >"$WORK/restore-bad.log" 2>&1 && fail "restore went ahead with a truncated dump"
+  grep -q 'does not read back to its end' "$WORK/restore-bad.log" || fail "restore of a truncated dump: $(tail -n 3 "$WORK/restore-bad.log")"
+  [ "$(compose exec -T db sh -c 'psql -t -A -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "SELECT count(*) FROM drill"')" = 500 ] \
+    || fail "a refused restore changed the live database"
+  rm -rf "${BACKUP_DIR:?}/$bad"
+  info "a truncated dump with fresh checksums: verify and restore refuse it, the live database is untouched"
+
   compose down -v >"$WORK/down.log" 2>&1 || fail "down -v failed: $(tail -n 5 "$WORK/down.log")"
   [ -z "$(docker volume ls -q --filter "label=com.docker.compose.project=$STACK")" ] || fail "volumes survived down -v"
   scripts/backup.sh restore latest --yes
@@ -557,7 +631,9 @@ test_docker_safe_refuses() {
   stack_env "$STACK"
   local cmd rc volumes_before
   volumes_before=$(docker volume ls -q --filter "label=com.docker.compose.project=$STACK" | sort)
-  for cmd in "down -v" "down --volumes" "down --rmi all" "rm -f" "rm -v db" "volume rm ${STACK}_postgres_data" "volume prune -f" "system prune -f"; do
+  # flag groups with other letters and digits (-vt0: -v, then -t 0) hold -v too
+  for cmd in "down -v" "down --volumes" "down -vt0" "down -tv" "down --volumes=true" "down --rmi all" "rm -f" "rm -v db" "rm -sf db" \
+             "volume rm ${STACK}_postgres_data" "volume prune -f" "system prune -f"; do
     rc=0
     # shellcheck disable=SC2086
     scripts/docker-safe.sh $cmd </dev/null >"$WORK/safe.out" 2>&1 || rc=$?
@@ -571,7 +647,7 @@ test_docker_safe_refuses() {
   grep -q 'not confirmed' "$WORK/safe.out" || fail "wrong confirmation: $(cat "$WORK/safe.out")"
   [ "$(docker volume ls -q --filter "label=com.docker.compose.project=$STACK" | sort)" = "$volumes_before" ] || fail "volumes changed"
   wait_http "http://127.0.0.1:$TOLLGATE_PORT/health/readiness" 5 >/dev/null || fail "stack no longer serves"
-  info "8 dangerous commands refused without a terminal, a wrong confirmation refused, nothing lost"
+  info "12 dangerous commands refused without a terminal, a wrong confirmation refused, nothing lost"
 }
 
 test_docker_safe_passes_through() {
@@ -591,8 +667,9 @@ test_docker_safe_confirmed() {
   local before after
   before=$(readlink "$BACKUP_DIR/latest" || true)
   sleep 1  # a new backup gets a new timestamp
-  # typed confirmations on a terminal: project name, then yes
-  printf '%s\nyes\n' "$STACK" | timeout 120 script -qec "scripts/docker-safe.sh down -v" /dev/null >"$WORK/safe.out" 2>&1
+  # typed confirmations on a terminal: project name, then yes; the project is given with -p while
+  # COMPOSE_PROJECT_NAME names another one: the safety backup must be of the project -p names
+  printf '%s\nyes\n' "$STACK" | COMPOSE_PROJECT_NAME="tgdecoy$RUN_ID" timeout 120 script -qec "scripts/docker-safe.sh -p $STACK down -v" /dev/null >"$WORK/safe.out" 2>&1
   after=$(readlink "$BACKUP_DIR/latest" || true)
   { [ -n "$after" ] && [ "$after" != "$before" ]; } || fail "no safety backup: $(cat "$WORK/safe.out")"
   [ -d "$BACKUP_DIR/$before" ] || fail "the earlier backup $before was deleted by retention"
@@ -660,6 +737,19 @@ test_hardened() {
       && fail "db reachable from network $n"
   done
   info "read-only roots, uid 65534 without capabilities, 512m memory limit, db isolated, upstream only through the allow-listing proxy, serving"
+
+  # a restore run without COMPOSE_FILE recreates db and redis with the files the stack was started
+  # with (their containers' label), not with docker-compose.yml alone (which would drop the hardening)
+  scripts/backup.sh backup >"$WORK/hardened-backup.log" 2>&1 || fail "backup of the hardened stack: $(tail -n 5 "$WORK/hardened-backup.log")"
+  (unset COMPOSE_FILE; scripts/backup.sh restore latest --yes) >"$WORK/hardened-restore.log" 2>&1 \
+    || fail "restore of the hardened stack: $(tail -n 5 "$WORK/hardened-restore.log")"
+  for s in db redis; do
+    [ "$(docker inspect -f '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}}' "$(svc_id "$s")")" = "true [ALL]" ] \
+      || fail "after a restore, $s lost its hardening"
+  done
+  wait_health "$(svc_id tollgate)" 90 || fail "the gateway is not healthy after the restore"
+  expect_chat "$base" "$MASTER_KEY" upstream "fake upstream says hi"
+  info "restore without COMPOSE_FILE keeps the hardened db and redis; the gateway serves again"
 }
 
 # ------------------------------------------------------------------------------------------ main
@@ -702,16 +792,16 @@ for tag in default non-root database dev; do
 done
 run_test "deploy/Dockerfile.ghcr_base: image + config.yaml serves" test_ghcr_base
 run_test "prod_entrypoint: USE_OTEL / USE_DDTRACE agents, --detailed_debug" test_agents_and_flags
-run_test "non-root: --read-only with an arbitrary uid" test_nonroot_readonly_arbitrary_uid
-run_test "every image writes a new volume at the compose stack's spend-journal path" test_journal_mount_point
-run_test "non-root: starts with --network none" test_nonroot_no_network
+run_test "non-root: --read-only, noexec /tmp, an arbitrary uid; HEALTHCHECK follows the database" test_nonroot_readonly_arbitrary_uid
+run_test "every image writes a new volume at the spend-journal path and at /app/data" test_journal_mount_point
+run_test "non-root: starts with --network none, listens on PORT" test_nonroot_no_network
 
-run_test "entrypoint: no DATABASE_URL, clear refusal" test_entrypoint_no_database_url
-run_test "entrypoint: database down longer than the retry window" test_entrypoint_db_down database
+run_test "entrypoint: no DATABASE_URL or an unusable one, clear refusal at once" test_entrypoint_no_database_url
+run_test "entrypoint: database down longer than the retry window, docker stop while waiting" test_entrypoint_db_down database query
 # the non-root image has no pg_isready: the entrypoint retries the migration itself
-run_test "entrypoint: database down, image without pg_isready (non-root)" test_entrypoint_db_down non-root --entrypoint docker/entrypoint.sh
+run_test "entrypoint: database down, image without pg_isready (non-root), docker stop while migrating" test_entrypoint_db_down non-root userinfo --entrypoint docker/entrypoint.sh
 run_test "entrypoint: a failing migration never serves" test_entrypoint_broken_migration
-run_test "entrypoint: migrates, then serves" test_entrypoint_migrates
+run_test "entrypoint: migrates (credentials in the URL's query string), then serves" test_entrypoint_migrates
 docker ps -aq --filter "label=$LABEL" --filter "name=img-" | xargs -r docker rm -f >/dev/null
 
 STACK="tgs$RUN_ID"; projects+=("$STACK")
