@@ -214,6 +214,7 @@ test_agents_and_flags() { # USE_OTEL / USE_DDTRACE load their agents on the trim
     expect_chat "http://$ip:4000" "$MASTER_KEY" upstream "fake upstream says hi"
     docker exec "$c" sh -c 'cat /proc/1/cmdline | tr "\0" " "' | has -- '-javaagent:/app/agents/' || fail "$agent: no -javaagent on the JVM"
     docker logs "$c" 2>&1 | has 'DEBUG' || fail "--detailed_debug did not reach the gateway"
+    ! docker logs "$c" 2>&1 | grep -q '\[error\]\[aot\]' || fail "$agent: the JVM turned the AOT cache down with an error line"
     docker rm -f "$c" >/dev/null
   done
   info "USE_OTEL and USE_DDTRACE start the gateway with their agents; --detailed_debug passes through"
