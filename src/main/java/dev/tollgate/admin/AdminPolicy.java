@@ -141,6 +141,14 @@ final class AdminPolicy {
     return new ApiError(403, "permission_error", message, param, "403", null);
   }
 
+  /**
+   * What an internal user may change on its own existing keys (/key/update, /key/regenerate): names
+   * and labels, nothing that restricts the key or says whose it is. {@code new_key} is
+   * /key/regenerate's chosen secret.
+   */
+  private static final List<String> SELF_SERVICE_SHOWN = List.of("key_alias", "metadata", "tags");
+  private static final Set<String> SELF_SERVICE = Set.of("key_alias", "metadata", "tags", "new_key");
+
   /** Limits a key of an internal user may set no higher than its user has them. */
   private static final List<String> CAPPED = List.of("max_budget", "soft_budget", "tpm_limit", "rpm_limit", "max_parallel_requests");
 
@@ -183,12 +191,23 @@ final class AdminPolicy {
 
     /**
      * A key body ({@code /key/generate}, {@code /key/update}, {@code /key/regenerate}) of an internal
-     * user, checked and completed: the key is its own user's, in a team it is a member of, with
-     * limits no higher than its user's, and it does not block or unblock keys. {@code team} is the
-     * team the body names (null when none or unknown).
+     * user, checked and completed. A new key is its own user's, in a team it is a member of, with
+     * limits no higher than its user's, and not blocked. A change to an
+     * existing key ({@code creating} false) may only touch {@link #SELF_SERVICE} fields: its
+     * restrictions and owners were set by an admin, and are changed by one. {@code team} is the team
+     * the body names (null when none or unknown).
      */
     void checkKeyBody(ObjectNode body, boolean creating, Entity user, Entity team) {
       if (everyone) {
+        return;
+      }
+      if (!creating) {
+        body.fieldNames().forEachRemaining(field -> {
+          if (!SELF_SERVICE.contains(field)) {
+            throw denied("Changing " + field + " of a key (even to null or empty) needs role proxy_admin: an internal_user may change only "
+                + String.join(", ", SELF_SERVICE_SHOWN) + " of its own keys", field);
+          }
+        });
         return;
       }
       String own = caller.userId();
@@ -196,9 +215,7 @@ final class AdminPolicy {
         throw denied("User can only create keys for themselves. Got user_id=" + EntityAdmin.text(body, "user_id") + ", Your ID=" + own
             + ". Keys of other users need role proxy_admin", "user_id");
       }
-      if (creating) {
-        body.put("user_id", own);
-      }
+      body.put("user_id", own);
       String teamId = EntityAdmin.text(body, "team_id");
       if (teamId != null && (team == null || !isMember(team, user))) {
         throw denied("User can only create keys for their own team. User=" + own + " is not a member of team=" + teamId
