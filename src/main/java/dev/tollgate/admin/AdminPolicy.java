@@ -192,7 +192,7 @@ final class AdminPolicy {
     /**
      * A key body ({@code /key/generate}, {@code /key/update}, {@code /key/regenerate}) of an internal
      * user, checked and completed. A new key is its own user's, in a team it is a member of, with
-     * limits no higher than its user's, and not blocked. A change to an
+     * limits no higher than its user's, without {@code aliases} and not blocked. A change to an
      * existing key ({@code creating} false) may only touch {@link #SELF_SERVICE} fields: its
      * restrictions and owners were set by an admin, and are changed by one. {@code team} is the team
      * the body names (null when none or unknown).
@@ -223,6 +223,10 @@ final class AdminPolicy {
       }
       if (body.has("blocked")) {
         throw denied("Blocking or unblocking a key needs role proxy_admin", "blocked");
+      }
+      if (body.has("aliases")) {
+        // an alias sends a model name to another model group: setting them is an admin's decision
+        throw denied("Setting aliases of a key needs role proxy_admin", "aliases");
       }
       for (String field : CAPPED) {
         JsonNode asked = body.get(field);

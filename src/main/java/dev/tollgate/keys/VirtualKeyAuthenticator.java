@@ -84,6 +84,11 @@ public final class VirtualKeyAuthenticator implements Authenticator {
   }
 
   @Override
+  public boolean mayCall(Principal caller, String requested, String modelGroup) {
+    return access.mayCall(caller, requested, modelGroup);
+  }
+
+  @Override
   public String unmeteredRefusal(Principal caller) {
     if (caller.admin()) {
       return null;

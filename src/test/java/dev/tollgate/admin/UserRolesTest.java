@@ -359,6 +359,51 @@ class UserRolesTest {
     assertThat(ok(gw.get("/key/info", alice)).at("/info/max_budget").asDouble()).isEqualTo(2.0);
   }
 
+  /**
+   * Alice may call only "priced" (her user's models): a key's aliases cannot send her to "other". She
+   * may not set aliases at all; and an alias an admin set renames a model, it never widens what her
+   * user or team may call.
+   */
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void aKeysAliasesNeverReachAModelItsUserOrTeamMayNotCall(Backend backend) throws Exception {
+    start(backend);
+    String alice = keys.get("internal_user");
+    ok(gw.post("/user/update", "{\"user_id\":\"alice\",\"models\":[\"priced\"]}"));
+    assertThat(gw.post("/v1/chat/completions", CHAT.replace("priced", "other"), alice).statusCode()).isEqualTo(401);
+
+    // the QA report: an internal user's own key renaming its allowed model to a refused one
+    HttpResponse<String> own = gw.post("/key/generate", "{\"models\":[\"priced\"],\"aliases\":{\"priced\":\"other\"}}", alice);
+    refused(own, "proxy_admin");
+    assertThat(json(own).at("/error/param").asText()).isEqualTo("aliases");
+    assertThat(listed(ok(gw.get("/key/list?user_id=alice")))).as("no key was made").hasSize(1);
+
+    // the same aliases set by an admin: the target is still checked against the user's models
+    String renamed = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"models\":[\"priced\"],\"aliases\":{\"priced\":\"other\"}}"))
+        .get("key").asText();
+    HttpResponse<String> viaAlias = gw.post("/v1/chat/completions", CHAT, renamed);
+    assertThat(viaAlias.statusCode()).as(viaAlias.body()).isEqualTo(401);
+    assertThat(json(viaAlias).at("/error/message").asText()).contains("User alice").contains("Tried to access other");
+    String freeTier = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"models\":[\"free\"],\"aliases\":{\"free\":\"other\"}}"))
+        .get("key").asText();
+    assertThat(gw.post("/v1/chat/completions", CHAT.replace("priced", "free"), freeTier).statusCode()).isEqualTo(401);
+    assertThat(ok(gw.get("/v1/models", freeTier)).findValuesAsText("id")).as("nor listed").doesNotContain("free", "other");
+
+    // and by a team's models: a key of bob's team (bob's user has no models)
+    ok(gw.post("/team/update", "{\"team_id\":\"t-bob\",\"models\":[\"priced\"]}"));
+    String teamKey = ok(gw.post("/key/generate", "{\"user_id\":\"bob\",\"team_id\":\"t-bob\",\"aliases\":{\"priced\":\"other\"}}"))
+        .get("key").asText();
+    HttpResponse<String> viaTeam = gw.post("/v1/chat/completions", CHAT, teamKey);
+    assertThat(viaTeam.statusCode()).as(viaTeam.body()).isEqualTo(401);
+    assertThat(json(viaTeam).at("/error/message").asText()).contains("Team t-bob");
+
+    // an alias within what the user may call still works, named in the key's models by its alias
+    String upgrade = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"models\":[\"free\"],\"aliases\":{\"free\":\"priced\"}}"))
+        .get("key").asText();
+    assertThat(gw.post("/v1/chat/completions", CHAT.replace("priced", "free"), upgrade).statusCode()).isEqualTo(200);
+    assertThat(ok(gw.get("/v1/models", upgrade)).findValuesAsText("id")).containsExactly("free");
+  }
+
   // --- the viewers, and keys without a role ---
 
   @Test
