@@ -404,6 +404,49 @@ class UserRolesTest {
     assertThat(ok(gw.get("/v1/models", upgrade)).findValuesAsText("id")).containsExactly("free");
   }
 
+  /** A key's allowed_routes hold on the admin routes as on the LLM routes, whatever its user's role. */
+  @Test
+  void aKeysAllowedRoutesHoldOnTheAdminRoutesToo() throws Exception {
+    start(Backend.SQLITE);
+    String chatOnly = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"allowed_routes\":[\"/v1/chat/completions\"]}")).get("key").asText();
+    assertThat(gw.post("/v1/chat/completions", CHAT, chatOnly).statusCode()).isEqualTo(200);
+    for (HttpResponse<String> r : List.of(gw.post("/key/update", "{\"key\":\"" + hash(chatOnly) + "\",\"key_alias\":\"x\"}", chatOnly),
+        gw.post("/key/generate", "{}", chatOnly), gw.get("/key/info", chatOnly), gw.get("/spend/logs", chatOnly),
+        gw.post("/key/" + hash(chatOnly) + "/regenerate", "{}", chatOnly))) {
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+      assertThat(json(r).at("/error/type").asText()).isEqualTo("permission_error");
+      assertThat(json(r).at("/error/message").asText()).contains("not allowed to call this route").contains("[/v1/chat/completions]")
+          .contains("Tried to call route: /");
+    }
+    assertThat(json(gw.post("/key/generate", "{}", chatOnly)).at("/error/message").asText()).contains("/key/generate")
+        .contains("management_routes");
+    assertThat(listed(ok(gw.get("/key/list?user_id=alice")))).as("no key was made").hasSize(2);
+
+    // an admin's key too
+    String adminChat = ok(gw.post("/key/generate", "{\"user_id\":\"admin\",\"allowed_routes\":[\"llm_api_routes\"]}")).get("key").asText();
+    assertThat(gw.post("/v1/chat/completions", CHAT, adminChat).statusCode()).isEqualTo(200);
+    assertThat(gw.post("/user/new", "{\"user_id\":\"mallory\",\"user_role\":\"proxy_admin\"}", adminChat).statusCode()).isEqualTo(403);
+    assertThat(gw.get("/model/info", adminChat).statusCode()).as("LiteLLM's llm_api_routes hold /model/info").isEqualTo(200);
+
+    // LiteLLM's route groups, prefixes, wildcards and templates
+    String info = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"allowed_routes\":[\"info_routes\"]}")).get("key").asText();
+    ok(gw.get("/key/info", info));
+    ok(gw.get("/user/info", info));
+    assertThat(gw.post("/key/update", "{\"key\":\"" + hash(info) + "\",\"key_alias\":\"x\"}", info).statusCode()).isEqualTo(403);
+    String manage = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"allowed_routes\":[\"management_routes\"]}")).get("key").asText();
+    ok(gw.post("/key/update", "{\"key\":\"" + hash(manage) + "\",\"key_alias\":\"managed\"}", manage));
+    assertThat(gw.post("/v1/chat/completions", CHAT, manage).statusCode()).isEqualTo(403);
+    String prefix = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"allowed_routes\":[\"/key\"]}")).get("key").asText();
+    ok(gw.get("/key/info", prefix));
+    assertThat(gw.get("/user/info", prefix).statusCode()).isEqualTo(403);
+    String wildcard = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"allowed_routes\":[\"/user/*\"]}")).get("key").asText();
+    ok(gw.get("/user/info", wildcard));
+    assertThat(gw.get("/key/info", wildcard).statusCode()).isEqualTo(403);
+    String template = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"allowed_routes\":[\"/key/{key_id}/regenerate\"]}"))
+        .get("key").asText();
+    ok(gw.post("/key/" + hash(template) + "/regenerate", "{}", template));
+  }
+
   // --- the viewers, and keys without a role ---
 
   @Test
