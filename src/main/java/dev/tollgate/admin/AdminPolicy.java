@@ -15,9 +15,12 @@ import dev.tollgate.keys.VirtualKeyAuthenticator;
 import dev.tollgate.store.Entity;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Who may call each admin route, and over whose data: LiteLLM's roles
@@ -118,12 +121,76 @@ final class AdminPolicy {
     return a;
   }
 
-  /** Why the caller may not call the route at all, or null. */
-  static ApiError refusal(Access access, String path, Principal caller) {
+  /**
+   * Why the caller may not call the route ({@code route} as registered, {@code path} as called) at
+   * all, or null: its key's {@code allowed_routes} (for every role, as LiteLLM), then its role.
+   */
+  static ApiError refusal(Access access, String route, String path, Principal caller) {
+    List<String> allowed = caller.allowedRoutes();
+    if (!allowed.isEmpty() && allowed.stream().noneMatch(a -> allows(a, route, path))) {
+      // LiteLLM's wording, and what would let the key in
+      return forbidden("Virtual key is not allowed to call this route. Only allowed to call routes: " + allowed + ". Tried to call route: "
+          + path + ". A key's allowed_routes apply to the admin routes too: name the route, a prefix of it, or one of LiteLLM's "
+          + "route groups it is in (" + String.join(", ", groupsOf(route)) + ")", null);
+    }
     if (access.roles.contains(caller.role())) {
       return null;
     }
-    return forbidden(path + " needs " + access.needed() + "; " + whose(caller) + ".", null);
+    return forbidden(route + " needs " + access.needed() + "; " + whose(caller) + ".", null);
+  }
+
+  /**
+   * LiteLLM's route groups ({@code LiteLLMRoutes}) that a key's {@code allowed_routes} may name, with
+   * the admin routes each holds (routes as registered). A group not here holds no admin route.
+   */
+  private static final Map<String, Set<String>> GROUPS = new LinkedHashMap<>();
+
+  static {
+    Set<String> keyManagement = Set.of("/key/generate", "/key/update", "/key/delete", "/key/info", "/key/regenerate",
+        "/key/:key/regenerate", "/key/list", "/key/block", "/key/unblock", "/spend/logs");
+    Set<String> management = new HashSet<>(keyManagement);
+    management.addAll(List.of("/user/new", "/user/update", "/user/delete", "/user/info", "/user/list", "/team/new", "/team/update",
+        "/team/delete", "/team/list", "/team/info", "/team/block", "/team/unblock", "/model/new", "/model/update", "/model/delete",
+        "/model/info"));
+    Set<String> modelInfo = Set.of("/model/info", "/v1/model/info");
+    GROUPS.put("management_routes", Set.copyOf(management));
+    GROUPS.put("key_management_routes", keyManagement);
+    GROUPS.put("info_routes", Set.of("/key/info", "/key/list", "/team/info", "/team/list", "/user/info", "/model/info", "/v1/model/info",
+        "/model_group/info"));
+    GROUPS.put("spend_tracking_routes", Set.of("/spend/calculate", "/spend/logs"));
+    GROUPS.put("global_spend_tracking_routes", Set.of("/global/spend", "/global/spend/keys", "/global/spend/teams",
+        "/global/spend/end_users", "/global/spend/models", "/global/spend/report"));
+    GROUPS.put("llm_api_routes", modelInfo);
+    GROUPS.put("model_info_routes", modelInfo);
+  }
+
+  /**
+   * Whether one {@code allowed_routes} entry lets a key call the route, as LiteLLM matches it: the
+   * path itself, a prefix of it up to a {@code /}, a {@code /prefix/*} wildcard, a template
+   * ({@code /key/{key_id}/regenerate}), or a route group holding it.
+   */
+  private static boolean allows(String allowed, String route, String path) {
+    if (path.equals(allowed) || path.startsWith(allowed + "/") || GROUPS.getOrDefault(allowed, Set.of()).contains(route)) {
+      return true;
+    }
+    if (allowed.endsWith("*")) {
+      return path.startsWith(allowed.substring(0, allowed.length() - 1));
+    }
+    if (allowed.contains("{")) {
+      String[] parts = allowed.split("\\{[^}/]*}", -1);
+      StringBuilder regex = new StringBuilder(Pattern.quote(parts[0]));
+      for (int i = 1; i < parts.length; i++) {
+        regex.append("[^/]+").append(Pattern.quote(parts[i]));
+      }
+      return path.matches(regex.toString());
+    }
+    return false;
+  }
+
+  /** The route groups a route is in, for the refusal's hint. */
+  private static List<String> groupsOf(String route) {
+    List<String> out = GROUPS.entrySet().stream().filter(g -> g.getValue().contains(route)).map(Map.Entry::getKey).toList();
+    return out.isEmpty() ? List.of("none") : out;
   }
 
   /** Whose data a call that passed {@link #refusal} may reach. */
@@ -140,6 +207,14 @@ final class AdminPolicy {
   static ApiError forbidden(String message, String param) {
     return new ApiError(403, "permission_error", message, param, "403", null);
   }
+
+  /**
+   * What an internal user may change on its own existing keys (/key/update, /key/regenerate): names
+   * and labels, nothing that restricts the key or says whose it is. {@code new_key} is
+   * /key/regenerate's chosen secret.
+   */
+  private static final List<String> SELF_SERVICE_SHOWN = List.of("key_alias", "metadata", "tags");
+  private static final Set<String> SELF_SERVICE = Set.of("key_alias", "metadata", "tags", "new_key");
 
   /** Limits a key of an internal user may set no higher than its user has them. */
   private static final List<String> CAPPED = List.of("max_budget", "soft_budget", "tpm_limit", "rpm_limit", "max_parallel_requests");
@@ -183,12 +258,23 @@ final class AdminPolicy {
 
     /**
      * A key body ({@code /key/generate}, {@code /key/update}, {@code /key/regenerate}) of an internal
-     * user, checked and completed: the key is its own user's, in a team it is a member of, with
-     * limits no higher than its user's, and it does not block or unblock keys. {@code team} is the
-     * team the body names (null when none or unknown).
+     * user, checked and completed. A new key is its own user's, in a team it is a member of, with
+     * limits no higher than its user's, without {@code aliases} and not blocked. A change to an
+     * existing key ({@code creating} false) may only touch {@link #SELF_SERVICE} fields: its
+     * restrictions and owners were set by an admin, and are changed by one. {@code team} is the team
+     * the body names (null when none or unknown).
      */
     void checkKeyBody(ObjectNode body, boolean creating, Entity user, Entity team) {
       if (everyone) {
+        return;
+      }
+      if (!creating) {
+        body.fieldNames().forEachRemaining(field -> {
+          if (!SELF_SERVICE.contains(field)) {
+            throw denied("Changing " + field + " of a key (even to null or empty) needs role proxy_admin: an internal_user may change only "
+                + String.join(", ", SELF_SERVICE_SHOWN) + " of its own keys", field);
+          }
+        });
         return;
       }
       String own = caller.userId();
@@ -196,9 +282,7 @@ final class AdminPolicy {
         throw denied("User can only create keys for themselves. Got user_id=" + EntityAdmin.text(body, "user_id") + ", Your ID=" + own
             + ". Keys of other users need role proxy_admin", "user_id");
       }
-      if (creating) {
-        body.put("user_id", own);
-      }
+      body.put("user_id", own);
       String teamId = EntityAdmin.text(body, "team_id");
       if (teamId != null && (team == null || !isMember(team, user))) {
         throw denied("User can only create keys for their own team. User=" + own + " is not a member of team=" + teamId
@@ -206,6 +290,10 @@ final class AdminPolicy {
       }
       if (body.has("blocked")) {
         throw denied("Blocking or unblocking a key needs role proxy_admin", "blocked");
+      }
+      if (body.has("aliases")) {
+        // an alias sends a model name to another model group: setting them is an admin's decision
+        throw denied("Setting aliases of a key needs role proxy_admin", "aliases");
       }
       for (String field : CAPPED) {
         JsonNode asked = body.get(field);

@@ -569,7 +569,7 @@ public final class AdminRoutes extends EntityAdmin implements GatewayVerticle.Ro
   /** Parses the body on the event loop, runs the handler on a worker, writes JSON or an OpenAI error. */
   private static void run(RoutingContext rc, String path, AdminPolicy.Access access, Handler h) {
     Principal caller = rc.get("tollgate.principal");
-    ApiError refused = AdminPolicy.refusal(access, path, caller);
+    ApiError refused = AdminPolicy.refusal(access, path, rc.request().path(), caller);
     if (refused != null) {
       refused.writeTo(rc.response());
       return;

@@ -12,6 +12,11 @@ public interface Authenticator {
     return true;
   }
 
+  /** Whether the caller may call {@code requested}, a name its key's aliases send to {@code modelGroup}. */
+  default boolean mayCall(Principal caller, String requested, String modelGroup) {
+    return mayCall(caller, modelGroup);
+  }
+
   /**
    * Why the caller may not use routes whose calls the gateway does not meter (the pass-through
    * routes: no model check, no budget, no rate limit, no spend), or null when they may.

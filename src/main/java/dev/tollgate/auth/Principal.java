@@ -1,6 +1,7 @@
 package dev.tollgate.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
 
 /**
  * Who is calling: identified only by the SHA-256 of the key they presented (never the key
@@ -12,14 +13,16 @@ import com.fasterxml.jackson.databind.JsonNode;
  * the key's alias, its team id and the team's alias (null when it has none) — read from the
  * in-memory accounts when the key is checked, so that what reports a call (metrics) never looks
  * them up again.
+ *
+ * <p>{@code allowedRoutes} are the key's {@code allowed_routes} (empty: every route its role allows).
  */
 public record Principal(String keyHash, Role role, String userId, JsonNode modelAliases, String keyAlias, String teamId,
-    String teamAlias) {
+    String teamAlias, List<String> allowedRoutes) {
   public static final Principal ANONYMOUS = master("anonymous");
 
   /** The master key. */
   public static Principal master(String keyHash) {
-    return new Principal(keyHash, Role.PROXY_ADMIN, null, null, null, null, null);
+    return new Principal(keyHash, Role.PROXY_ADMIN, null, null, null, null, null, List.of());
   }
 
   /** Everything: the master key, or a key of a {@code proxy_admin} user. */

@@ -12,6 +12,8 @@ import dev.tollgate.store.Entity;
 import io.vertx.core.MultiMap;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The master key, then virtual keys from the in-memory {@link Accounts} (no database call). A key
@@ -75,12 +77,17 @@ public final class VirtualKeyAuthenticator implements Authenticator {
     JsonNode aliases = key.settings().get("aliases");
     return new Result.Allowed(new Principal(key.id(), role, key.userId(),
         aliases != null && aliases.isObject() && !aliases.isEmpty() ? aliases : null, key.alias(), key.teamId(),
-        team == null ? null : team.alias()));
+        team == null ? null : team.alias(), allowedRoutes(key)));
   }
 
   @Override
   public boolean mayCall(Principal caller, String modelGroup) {
     return access.mayCall(caller, modelGroup);
+  }
+
+  @Override
+  public boolean mayCall(Principal caller, String requested, String modelGroup) {
+    return access.mayCall(caller, requested, modelGroup);
   }
 
   @Override
@@ -93,6 +100,16 @@ public final class VirtualKeyAuthenticator implements Authenticator {
       return "This key is not known any more.";
     }
     return UnmeteredAccess.refusal(key, accounts.get(Entity.USER, key.userId()), accounts.get(Entity.TEAM, key.teamId()));
+  }
+
+  private static List<String> allowedRoutes(Entity key) {
+    JsonNode routes = key.settings().get("allowed_routes");
+    if (routes == null || !routes.isArray() || routes.isEmpty()) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    routes.forEach(r -> out.add(r.asText()));
+    return List.copyOf(out);
   }
 
   private static Result refusal(Entity key, long now) {

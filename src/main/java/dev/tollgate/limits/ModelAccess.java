@@ -39,21 +39,34 @@ public final class ModelAccess {
 
   /**
    * As {@link #refusing(Entity, Entity, Entity, String)} for a request naming {@code requested} that
-   * resolved to {@code group}: a key's alias named in its {@code models} is allowed by that name
-   * ({@code {"models": ["free-tier"], "aliases": {"free-tier": ...}}}).
+   * the key's {@code aliases} sent to {@code group}. An alias renames, it never widens access: the
+   * user's and the team's {@code models} must allow the group itself, whatever the alias is called.
+   * The key's own {@code models} may allow it by either name: an alias named there is LiteLLM's
+   * upgrade/downgrade of models per key ({@code {"models": ["free-tier"], "aliases": {"free-tier":
+   * ...}}}), and a key's aliases are set by an admin only.
    */
   public Entity refusing(Entity key, Entity user, Entity team, String requested, String group) {
-    Entity refusing = refusing(key, user, team, group);
-    return refusing != null && !requested.equals(group) && refusing(key, user, team, requested) == null ? null : refusing;
+    if (requested.equals(group)) {
+      return refusing(key, user, team, group);
+    }
+    if (key != null && refusing(key, null, null, group) != null && refusing(key, null, null, requested) != null) {
+      return key;
+    }
+    return refusing(null, user, team, group);
   }
 
   /** Whether the caller may call the group: an admin may call any; a virtual key as on the request path. */
   public boolean mayCall(Principal caller, String group) {
+    return mayCall(caller, group, group);
+  }
+
+  /** Whether the caller may call a model name its aliases send to {@code group}, as on the request path. */
+  public boolean mayCall(Principal caller, String requested, String group) {
     if (caller.admin()) {
       return true;
     }
     Entity key = accounts.get(Entity.KEY, caller.keyHash());
-    return key != null && refusing(key, accounts.get(Entity.USER, key.userId()), accounts.get(Entity.TEAM, key.teamId()), group) == null;
+    return key != null && refusing(key, accounts.get(Entity.USER, key.userId()), accounts.get(Entity.TEAM, key.teamId()), requested, group) == null;
   }
 
   static List<String> models(Entity e) {

@@ -33,7 +33,7 @@ final class ModelsHandler {
     }
     if (caller != null && caller.modelAliases() != null) {
       caller.modelAliases().fieldNames().forEachRemaining(alias -> {
-        if (router.group(alias).isEmpty() && access.mayCall(caller, alias)) {
+        if (router.group(alias).isEmpty() && access.mayCall(caller, alias, caller.modelGroupFor(alias))) {
           data.add(model(alias));
         }
       });

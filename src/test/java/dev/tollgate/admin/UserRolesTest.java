@@ -62,8 +62,10 @@ class UserRolesTest {
     gw = TestGateway.start("""
         model_list:
           - model_name: priced
-            litellm_params: {model: openai/m, api_base: %s/v1, api_key: up}
+            litellm_params: {model: openai/m, api_base: %1$s/v1, api_key: up}
             model_info: {input_cost_per_token: 0.001, output_cost_per_token: 0.001}
+          - model_name: other
+            litellm_params: {model: openai/m, api_base: %1$s/v1, api_key: up}
         general_settings:
           proxy_batch_write_at: 0.1
         """.formatted(upstream.url()), db.env());
@@ -220,8 +222,10 @@ class UserRolesTest {
     assertThat(listed(ok(gw.get("/key/list?key_alias=alice-ci", alice)))).containsExactly(hash(ci));
     assertThat(ok(gw.get("/key/info?key=" + hash(ci), alice)).at("/info/key_alias").asText()).isEqualTo("alice-ci");
 
-    assertThat(ok(gw.post("/key/update", "{\"key\":\"" + hash(ci) + "\",\"max_budget\":10,\"key_alias\":\"alice-ci-2\"}", alice))
-        .get("max_budget").asDouble()).as("up to the user's own max_budget").isEqualTo(10.0);
+    JsonNode renamed = ok(gw.post("/key/update", "{\"key\":\"" + hash(ci) + "\",\"key_alias\":\"alice-ci-2\",\"tags\":[\"ci\"],"
+        + "\"metadata\":{\"owner\":\"ci\"}}", alice));
+    assertThat(renamed.get("key_alias").asText()).isEqualTo("alice-ci-2");
+    assertThat(renamed.get("max_budget").asDouble()).as("its limits are kept").isEqualTo(5.0);
     String rotated = ok(gw.post("/key/regenerate", "{\"key\":\"" + ci + "\"}", alice)).get("key").asText();
     assertThat(gw.post("/v1/chat/completions", CHAT, rotated).statusCode()).isEqualTo(200);
     assertThat(gw.post("/v1/chat/completions", CHAT, ci).statusCode()).isEqualTo(401);
@@ -282,8 +286,165 @@ class UserRolesTest {
     refused(gw.post("/key/update", "{\"key\":\"" + own + "\",\"team_id\":\"t-bob\"}", alice), "proxy_admin");
     refused(gw.post("/key/update", "{\"key\":\"" + own + "\",\"blocked\":false}", alice), "proxy_admin");
     assertThat(ok(gw.get("/key/info", alice)).at("/info/max_budget").isMissingNode()).as("nothing changed").isTrue();
-    assertThat(ok(gw.post("/key/update", "{\"key\":\"" + own + "\",\"max_budget\":10,\"rpm_limit\":100}", alice)).get("rpm_limit").asInt())
-        .as("equal to the user's is fine").isEqualTo(100);
+    assertThat(ok(gw.post("/key/generate", "{\"max_budget\":10,\"rpm_limit\":100}", alice)).get("rpm_limit").asInt())
+        .as("a new key with limits equal to the user's is fine").isEqualTo(100);
+  }
+
+  /**
+   * An admin restricted alice's own key (team, budget, models, rate limit): she may rename and
+   * label it, but not lift, loosen, tighten or clear any of that, not even by setting a field to
+   * null or to an empty list, and the key keeps calling only what it was allowed.
+   */
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void anInternalUserChangesOnlyTheNameAndLabelsOfItsOwnKey(Backend backend) throws Exception {
+    start(backend);
+    String alice = keys.get("internal_user");
+    String own = hash(alice);
+    ok(gw.post("/team/update", "{\"team_id\":\"t-alice\",\"models\":[\"priced\"]}"));
+    ok(gw.post("/key/update", "{\"key\":\"" + own + "\",\"team_id\":\"t-alice\",\"max_budget\":1,\"models\":[\"priced\"],"
+        + "\"tpm_limit\":1000}"));
+    assertThat(gw.post("/v1/chat/completions", CHAT.replace("priced", "other"), alice).statusCode()).isEqualTo(401);
+
+    // the QA report: one body clearing the team and every limit
+    HttpResponse<String> strip = gw.post("/key/update", "{\"key\":\"" + own + "\",\"team_id\":null,\"max_budget\":null,\"models\":[],"
+        + "\"tpm_limit\":null}", alice);
+    refused(strip, "proxy_admin");
+    assertThat(json(strip).at("/error/param").asText()).isEqualTo("team_id");
+    assertThat(json(strip).at("/error/message").asText()).contains("team_id").contains("key_alias, metadata, tags");
+    Map<String, String> attempts = new LinkedHashMap<>();
+    attempts.put("team_id", "null");
+    attempts.put("user_id", "\"alice\"");
+    attempts.put("models", "[]");
+    attempts.put("max_budget", "null");
+    attempts.put("soft_budget", "0.5");
+    attempts.put("budget_duration", "\"1d\"");
+    attempts.put("budget_id", "null");
+    attempts.put("model_max_budget", "{}");
+    attempts.put("tpm_limit", "null");
+    attempts.put("rpm_limit", "5");
+    attempts.put("model_rpm_limit", "{}");
+    attempts.put("model_tpm_limit", "null");
+    attempts.put("max_parallel_requests", "null");
+    attempts.put("allowed_routes", "[]");
+    attempts.put("aliases", "{}");
+    attempts.put("blocked", "false");
+    attempts.put("duration", "null");
+    attempts.put("expires", "null");
+    attempts.put("permissions", "{}");
+    attempts.put("guardrails", "[]");
+    attempts.put("config", "{}");
+    for (Map.Entry<String, String> a : attempts.entrySet()) {
+      HttpResponse<String> r = gw.post("/key/update", "{\"key\":\"" + own + "\",\"" + a.getKey() + "\":" + a.getValue() + "}", alice);
+      refused(r, "proxy_admin");
+      assertThat(json(r).at("/error/param").asText()).as(a.getKey()).isEqualTo(a.getKey());
+      assertThat(json(r).at("/error/message").asText()).as(a.getKey()).contains(a.getKey());
+    }
+    refused(gw.post("/key/regenerate", "{\"key\":\"" + own + "\",\"models\":[]}", alice), "proxy_admin");
+
+    JsonNode info = ok(gw.get("/key/info", alice)).get("info");
+    assertThat(info.get("team_id").asText()).as("nothing changed").isEqualTo("t-alice");
+    assertThat(info.get("max_budget").asDouble()).isEqualTo(1.0);
+    assertThat(info.get("tpm_limit").asInt()).isEqualTo(1000);
+    assertThat(info.get("models").get(0).asText()).isEqualTo("priced");
+    assertThat(gw.post("/v1/chat/completions", CHAT.replace("priced", "other"), alice).statusCode()).isEqualTo(401);
+    assertThat(gw.post("/v1/chat/completions", CHAT, alice).statusCode()).isEqualTo(200);
+
+    JsonNode labelled = ok(gw.post("/key/update", "{\"key\":\"" + own + "\",\"key_alias\":\"alice-main\",\"metadata\":{\"env\":\"dev\"},"
+        + "\"tags\":[\"dev\"]}", alice));
+    assertThat(labelled.get("key_alias").asText()).isEqualTo("alice-main");
+    assertThat(labelled.get("team_id").asText()).isEqualTo("t-alice");
+    // the admin still changes anything
+    ok(gw.post("/key/update", "{\"key\":\"" + own + "\",\"max_budget\":2}"));
+    assertThat(ok(gw.get("/key/info", alice)).at("/info/max_budget").asDouble()).isEqualTo(2.0);
+  }
+
+  /**
+   * Alice may call only "priced" (her user's models): a key's aliases cannot send her to "other". She
+   * may not set aliases at all; and an alias an admin set renames a model, it never widens what her
+   * user or team may call.
+   */
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void aKeysAliasesNeverReachAModelItsUserOrTeamMayNotCall(Backend backend) throws Exception {
+    start(backend);
+    String alice = keys.get("internal_user");
+    ok(gw.post("/user/update", "{\"user_id\":\"alice\",\"models\":[\"priced\"]}"));
+    assertThat(gw.post("/v1/chat/completions", CHAT.replace("priced", "other"), alice).statusCode()).isEqualTo(401);
+
+    // the QA report: an internal user's own key renaming its allowed model to a refused one
+    HttpResponse<String> own = gw.post("/key/generate", "{\"models\":[\"priced\"],\"aliases\":{\"priced\":\"other\"}}", alice);
+    refused(own, "proxy_admin");
+    assertThat(json(own).at("/error/param").asText()).isEqualTo("aliases");
+    assertThat(listed(ok(gw.get("/key/list?user_id=alice")))).as("no key was made").hasSize(1);
+
+    // the same aliases set by an admin: the target is still checked against the user's models
+    String renamed = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"models\":[\"priced\"],\"aliases\":{\"priced\":\"other\"}}"))
+        .get("key").asText();
+    HttpResponse<String> viaAlias = gw.post("/v1/chat/completions", CHAT, renamed);
+    assertThat(viaAlias.statusCode()).as(viaAlias.body()).isEqualTo(401);
+    assertThat(json(viaAlias).at("/error/message").asText()).contains("User alice").contains("Tried to access other");
+    String freeTier = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"models\":[\"free\"],\"aliases\":{\"free\":\"other\"}}"))
+        .get("key").asText();
+    assertThat(gw.post("/v1/chat/completions", CHAT.replace("priced", "free"), freeTier).statusCode()).isEqualTo(401);
+    assertThat(ok(gw.get("/v1/models", freeTier)).findValuesAsText("id")).as("nor listed").doesNotContain("free", "other");
+
+    // and by a team's models: a key of bob's team (bob's user has no models)
+    ok(gw.post("/team/update", "{\"team_id\":\"t-bob\",\"models\":[\"priced\"]}"));
+    String teamKey = ok(gw.post("/key/generate", "{\"user_id\":\"bob\",\"team_id\":\"t-bob\",\"aliases\":{\"priced\":\"other\"}}"))
+        .get("key").asText();
+    HttpResponse<String> viaTeam = gw.post("/v1/chat/completions", CHAT, teamKey);
+    assertThat(viaTeam.statusCode()).as(viaTeam.body()).isEqualTo(401);
+    assertThat(json(viaTeam).at("/error/message").asText()).contains("Team t-bob");
+
+    // an alias within what the user may call still works, named in the key's models by its alias
+    String upgrade = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"models\":[\"free\"],\"aliases\":{\"free\":\"priced\"}}"))
+        .get("key").asText();
+    assertThat(gw.post("/v1/chat/completions", CHAT.replace("priced", "free"), upgrade).statusCode()).isEqualTo(200);
+    assertThat(ok(gw.get("/v1/models", upgrade)).findValuesAsText("id")).containsExactly("free");
+  }
+
+  /** A key's allowed_routes hold on the admin routes as on the LLM routes, whatever its user's role. */
+  @Test
+  void aKeysAllowedRoutesHoldOnTheAdminRoutesToo() throws Exception {
+    start(Backend.SQLITE);
+    String chatOnly = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"allowed_routes\":[\"/v1/chat/completions\"]}")).get("key").asText();
+    assertThat(gw.post("/v1/chat/completions", CHAT, chatOnly).statusCode()).isEqualTo(200);
+    for (HttpResponse<String> r : List.of(gw.post("/key/update", "{\"key\":\"" + hash(chatOnly) + "\",\"key_alias\":\"x\"}", chatOnly),
+        gw.post("/key/generate", "{}", chatOnly), gw.get("/key/info", chatOnly), gw.get("/spend/logs", chatOnly),
+        gw.post("/key/" + hash(chatOnly) + "/regenerate", "{}", chatOnly))) {
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+      assertThat(json(r).at("/error/type").asText()).isEqualTo("permission_error");
+      assertThat(json(r).at("/error/message").asText()).contains("not allowed to call this route").contains("[/v1/chat/completions]")
+          .contains("Tried to call route: /");
+    }
+    assertThat(json(gw.post("/key/generate", "{}", chatOnly)).at("/error/message").asText()).contains("/key/generate")
+        .contains("management_routes");
+    assertThat(listed(ok(gw.get("/key/list?user_id=alice")))).as("no key was made").hasSize(2);
+
+    // an admin's key too
+    String adminChat = ok(gw.post("/key/generate", "{\"user_id\":\"admin\",\"allowed_routes\":[\"llm_api_routes\"]}")).get("key").asText();
+    assertThat(gw.post("/v1/chat/completions", CHAT, adminChat).statusCode()).isEqualTo(200);
+    assertThat(gw.post("/user/new", "{\"user_id\":\"mallory\",\"user_role\":\"proxy_admin\"}", adminChat).statusCode()).isEqualTo(403);
+    assertThat(gw.get("/model/info", adminChat).statusCode()).as("LiteLLM's llm_api_routes hold /model/info").isEqualTo(200);
+
+    // LiteLLM's route groups, prefixes, wildcards and templates
+    String info = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"allowed_routes\":[\"info_routes\"]}")).get("key").asText();
+    ok(gw.get("/key/info", info));
+    ok(gw.get("/user/info", info));
+    assertThat(gw.post("/key/update", "{\"key\":\"" + hash(info) + "\",\"key_alias\":\"x\"}", info).statusCode()).isEqualTo(403);
+    String manage = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"allowed_routes\":[\"management_routes\"]}")).get("key").asText();
+    ok(gw.post("/key/update", "{\"key\":\"" + hash(manage) + "\",\"key_alias\":\"managed\"}", manage));
+    assertThat(gw.post("/v1/chat/completions", CHAT, manage).statusCode()).isEqualTo(403);
+    String prefix = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"allowed_routes\":[\"/key\"]}")).get("key").asText();
+    ok(gw.get("/key/info", prefix));
+    assertThat(gw.get("/user/info", prefix).statusCode()).isEqualTo(403);
+    String wildcard = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"allowed_routes\":[\"/user/*\"]}")).get("key").asText();
+    ok(gw.get("/user/info", wildcard));
+    assertThat(gw.get("/key/info", wildcard).statusCode()).isEqualTo(403);
+    String template = ok(gw.post("/key/generate", "{\"user_id\":\"alice\",\"allowed_routes\":[\"/key/{key_id}/regenerate\"]}"))
+        .get("key").asText();
+    ok(gw.post("/key/" + hash(template) + "/regenerate", "{}", template));
   }
 
   // --- the viewers, and keys without a role ---
