@@ -112,6 +112,8 @@ cleanup() {
   done
   docker network ls -q --filter "label=$LABEL" | remove network rm
   docker volume ls -q --filter "label=$LABEL" | remove volume rm
+  # the images this run's builds replaced (the tollgate:* tags moved on): 2-4 GB a run otherwise
+  docker images -q --filter dangling=true --filter label=org.opencontainers.image.title | remove rmi
   rm -rf "$WORK"
   return 0
 }
