@@ -42,6 +42,12 @@ public record Deployment(
     return family.name() + "/" + upstreamModel;
   }
 
+  /** This deployment asking its provider for another model (a wildcard deployment, for the name a client sent). */
+  public Deployment withUpstreamModel(String model) {
+    return new Deployment(id, modelName, family, model, apiBase, apiKey, apiVersion, timeout, streamTimeout, maxRetries, rpm, tpm,
+        weight, extraHeaders, mockResponse, defaultParams, modelInfo, litellmParams, tags, dropParams);
+  }
+
   /**
    * The API base as callers, logs, metrics and spend logs may see it: a password in the URL
    * ({@code http://user:pass@host}) masked.

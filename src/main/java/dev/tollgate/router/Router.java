@@ -293,9 +293,7 @@ public final class Router implements AutoCloseable {
       if (model.endsWith("*")) {
         String upstream = requested.startsWith(d.providerName() + "/") ? requested.substring(d.providerName().length() + 1)
             : model.substring(0, model.length() - 1) + requested;
-        d = new Deployment(d.id(), d.modelName(), d.family(), upstream, d.apiBase(), d.apiKey(), d.apiVersion(),
-            d.timeout(), d.streamTimeout(), d.maxRetries(), d.rpm(), d.tpm(), d.weight(), d.extraHeaders(),
-            d.mockResponse(), d.defaultParams(), d.modelInfo(), d.litellmParams(), d.tags(), d.dropParams());
+        d = d.withUpstreamModel(upstream);
       }
       ds[i] = d;
     }

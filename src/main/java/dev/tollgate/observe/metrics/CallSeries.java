@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 final class CallSeries {
   private final GatewayMetrics m;
   final SeriesKey key;
+  /** The deployment as its series name it (a wildcard's pattern once it has served too many names). */
+  private final Deployment deployment;
   final String model;
   private final AtomicReferenceArray<CounterDataPoint> requestsByStatus = new AtomicReferenceArray<>(600);
   final CounterDataPoint spend;
@@ -31,6 +33,7 @@ final class CallSeries {
   CallSeries(GatewayMetrics m, SeriesKey k, Deployment d) {
     this.m = m;
     this.key = k;
+    this.deployment = d;
     this.model = d == null ? NONE : d.upstreamModel();
     spend = m.spend.labels(k.endUser(), k.hashedKey(), k.keyAlias(), model, k.team(), k.teamAlias(), k.user());
     inputTokens = m.inputTokens.labels(tokenLabels());
@@ -71,8 +74,9 @@ final class CallSeries {
     m.failed(key, status);
   }
 
-  /** One attempt at a deployment: counted in total, and in success or failure. */
-  void attempt(Deployment d, int failureStatus) {
+  /** One attempt at this series' deployment: counted in total, and in success or failure. */
+  void attempt(int failureStatus) {
+    Deployment d = deployment;
     String[] labels = {key.requestedModel(), d.litellmModel(), d.id(), orNone(d.shownApiBase()), d.providerName(), key.hashedKey(),
         key.keyAlias(), key.team(), key.teamAlias()};
     m.deploymentTotal.labels(labels).inc();

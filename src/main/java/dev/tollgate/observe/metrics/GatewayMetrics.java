@@ -55,6 +55,7 @@ public final class GatewayMetrics implements ObservedEvents, RefusedRequests {
       240.0, 300.0, 600.0};
   private static final int MAX_CACHED_SERIES = 10_000;
 
+  private final WildcardNames wildcards = new WildcardNames();
   private final PrometheusRegistry registry = new PrometheusRegistry();
   /** Where metrics that prometheus_metrics_config leaves out go: updated like the others, never scraped. */
   private final PrometheusRegistry disabled = new PrometheusRegistry();
@@ -163,13 +164,20 @@ public final class GatewayMetrics implements ObservedEvents, RefusedRequests {
 
   /** The cached data points of one label set; see {@link CallSeries}. */
   CallSeries seriesFor(ProxyCall call, Deployment deployment) {
-    SeriesKey key = SeriesKey.of(call, deployment, trackEndUser);
+    SeriesKey key;
+    if (wildcards.asSent(deployment, call.modelGroup)) {
+      key = SeriesKey.of(call, deployment, trackEndUser);
+    } else {
+      deployment = WildcardNames.pattern(deployment);
+      key = SeriesKey.of(call.principal, trackEndUser ? call.endUser() : null, deployment.modelName(), deployment.id());
+    }
+    Deployment labelled = deployment;
     CallSeries s = series.get(key);
     if (s == null) {
       if (series.size() >= MAX_CACHED_SERIES) {
         series.clear(); // a bound for unbounded label values (end_user); the metrics themselves stay
       }
-      s = series.computeIfAbsent(key, k -> new CallSeries(this, k, deployment));
+      s = series.computeIfAbsent(key, k -> new CallSeries(this, k, labelled));
     }
     return s;
   }

@@ -55,7 +55,7 @@ public final class MetricsInterceptor implements Interceptor, UpstreamObserver {
       if (status == 499) {
         return; // the client left; the deployment did nothing wrong
       }
-      metrics.seriesFor(r.call, d).attempt(d, status);
+      metrics.seriesFor(r.call, d).attempt(status);
       if (status == 0) {
         metrics.deploymentState(d, 0);
       } else if (status >= 500 || status == 408 || status == 429) {
@@ -95,7 +95,7 @@ public final class MetricsInterceptor implements Interceptor, UpstreamObserver {
         s.failed(status);
       }
       if (attempts == 0 && d != null && status != 499) {
-        s.attempt(d, failed ? status : 0); // answered without an HTTP attempt (mock_response)
+        s.attempt(failed ? status : 0); // answered without an HTTP attempt (mock_response)
       }
       if (call.usage != null) {
         s.inputTokens.inc(call.usage.promptTokens());
