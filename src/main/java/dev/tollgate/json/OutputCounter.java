@@ -33,6 +33,8 @@ public final class OutputCounter {
   private int refTailAt;
   /** Output characters after its first output value (usually none). */
   private long refTailChars;
+  /** Where the string value {@link #valueChars} last read ends (its closing quote, or the end). */
+  private int valueEnd;
 
   /** Characters of output in the chunks added so far. */
   public long chars() {
@@ -52,24 +54,33 @@ public final class OutputCounter {
     if (ref != null && end - from > refValueAt
         && Arrays.equals(b, from, from + refValueAt, ref, refFrom, refFrom + refValueAt)) {
       // the same bytes up to the text: it is the value of an output member, as it was there
-      int i = from + refValueAt;
-      long text = 0;
-      for (; i < end && b[i] != '"'; i++) {
-        byte c = b[i];
-        if (c == '\\') {
-          text++;
-          i += i + 1 < end && b[i + 1] == 'u' ? 5 : 1;
-        } else if ((c & 0xC0) != 0x80) {
-          text++;
-        }
-      }
-      int tail = Math.min(i + 1, end);
+      long text = valueChars(b, from + refValueAt, end);
+      int tail = Math.min(valueEnd + 1, end);
       boolean sameTail = end - tail == refLength - refTailAt
           && Arrays.equals(b, tail, end, ref, refFrom + refTailAt, refFrom + refLength);
       chars += text + (sameTail ? refTailChars : scan(b, tail, end, 0, false));
       return;
     }
     chars += scan(b, from, end, from, true);
+  }
+
+  /**
+   * Characters of a string value from {@code i} (just after its opening quote) to its closing
+   * quote, whose index it leaves in {@link #valueEnd}: an escape counts one, a UTF-8 character one.
+   */
+  private long valueChars(byte[] b, int i, int end) {
+    long text = 0;
+    for (; i < end && b[i] != '"'; i++) {
+      byte c = b[i];
+      if (c == '\\') {
+        text++;
+        i += i + 1 < end && b[i + 1] == 'u' ? 5 : 1;
+      } else if ((c & 0xC0) != 0x80) { // not a UTF-8 continuation byte
+        text++;
+      }
+    }
+    valueEnd = i;
+    return text;
   }
 
   /**
@@ -96,17 +107,8 @@ public final class OutputCounter {
       i = Json.skipSpaces(b, i + 1, end);
       if (i < end && b[i] == '"') {
         int at = ++i;
-        long text = 0;
-        for (; i < end && b[i] != '"'; i++) {
-          byte c = b[i];
-          if (c == '\\') {
-            text++;
-            i += i + 1 < end && b[i + 1] == 'u' ? 5 : 1;
-          } else if ((c & 0xC0) != 0x80) { // not a UTF-8 continuation byte
-            text++;
-          }
-        }
-        i = Math.min(i + 1, end);
+        long text = valueChars(b, i, end);
+        i = Math.min(valueEnd + 1, end);
         if (valueAt < 0) {
           valueAt = at;
           tailAt = i;
