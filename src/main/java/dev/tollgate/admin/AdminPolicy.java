@@ -305,13 +305,13 @@ final class AdminPolicy {
       }
     }
 
-    /** In the team's members_with_roles, or the team in the user's teams (both set by an admin). */
     /** A 403: what the call needed, and what the caller has and reaches. */
     private ApiException denied(String needed, String param) {
       String reach = caller.role() == Role.NONE || caller.userId() == null ? "only itself" : "only user " + caller.userId() + " and its keys";
       return new ApiException(forbidden(needed + "; " + whose(caller) + ", which reaches " + reach + ".", param));
     }
 
+    /** In the team's members_with_roles, or the team in the user's teams (both set by an admin). */
     private static boolean isMember(Entity team, Entity user) {
       if (user == null) {
         return false;
