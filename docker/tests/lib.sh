@@ -5,6 +5,8 @@
 
 RUN_ID=${TOLLGATE_TEST_ID:-tg$$}
 LABEL="tollgate.test=$RUN_ID"
+# dangling images from before this run (set once the engine runs): cleanup leaves them alone
+DANGLING_BEFORE=
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-docker-tests.XXXXXX")
 MASTER_KEY="sk-test-master-$RUN_ID"
 passed=0 failed=0 skipped=0
@@ -112,8 +114,9 @@ cleanup() {
   done
   docker network ls -q --filter "label=$LABEL" | remove network rm
   docker volume ls -q --filter "label=$LABEL" | remove volume rm
-  # the images this run's builds replaced (the tollgate:* tags moved on): 2-4 GB a run otherwise
-  docker images -q --filter dangling=true --filter label=org.opencontainers.image.title | remove rmi
+  # what this run's builds left untagged: the build stages and the tollgate:* images it replaced
+  # (4 GB a run otherwise, which filled a disk over a few days of runs)
+  docker images -q --filter dangling=true | grep -vxF -f <(printf '%s\n' "$DANGLING_BEFORE") | remove rmi
   rm -rf "$WORK"
   return 0
 }

@@ -26,6 +26,7 @@ if [ "$(id -u)" -ne 0 ] && ! docker info >/dev/null 2>&1; then
   exit 1
 fi
 "$HERE/engine.sh" || exit 1
+DANGLING_BEFORE=$(docker images -q --filter dangling=true)
 "$HERE/standins.sh" || exit 1
 
 JDK_BASE=tollgate-standin/maven:3.9-eclipse-temurin
