@@ -271,7 +271,7 @@ public final class Enforcement implements Interceptor {
           + ModelAccess.models(refusing) + ". Tried to access " + call.modelGroup, "model", "401", null);
     }
     if (o.key() != null) {
-      List<String> routes = ModelAccess.strings(o.key().settings().get("allowed_routes"));
+      List<String> routes = call.principal.allowedRoutes(); // the key's, read once when it was authenticated
       if (!routes.isEmpty() && routes.stream().noneMatch(r -> ("/" + call.endpoint.path()).equals(r) || ("/v1/" + call.endpoint.path()).equals(r)
           || r.equals("llm_api_routes") || r.equals("openai_routes"))) {
         return new ApiError(403, "permission_error", "This key may not call /" + call.endpoint.path() + " (allowed_routes=" + routes + ")", null, "403", null);

@@ -87,7 +87,8 @@ public final class ModelAccess {
     return false;
   }
 
-  static List<String> strings(JsonNode n) {
+  /** The texts of a JSON array (empty for anything else). */
+  public static List<String> strings(JsonNode n) {
     List<String> out = new ArrayList<>();
     if (n != null && n.isArray()) {
       n.forEach(x -> out.add(x.asText()));
