@@ -29,7 +29,7 @@ public final class ModelAccess {
     for (Entity e : new Entity[] {key, user, team}) {
       if (e != null) {
         List<String> models = models(e);
-        if (!models.isEmpty() && !allows(models, group)) {
+        if (!allowsAll(models) && !allows(models, group)) {
           return e;
         }
       }
@@ -73,8 +73,13 @@ public final class ModelAccess {
     return strings(e.settings().get("models"));
   }
 
+  /** Whether a {@code models} list restricts nothing: empty, {@code *} or {@code all-proxy-models}. */
+  static boolean allowsAll(List<String> models) {
+    return models.isEmpty() || models.contains("*") || models.contains("all-proxy-models");
+  }
+
   private boolean allows(List<String> models, String group) {
-    if (models.contains(group) || models.contains("*") || models.contains("all-proxy-models")) {
+    if (models.contains(group)) {
       return true;
     }
     for (Deployment d : router.group(group).orElse(List.of())) {

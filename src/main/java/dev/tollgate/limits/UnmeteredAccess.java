@@ -23,7 +23,7 @@ public final class UnmeteredAccess {
         continue;
       }
       List<String> models = ModelAccess.models(e);
-      if (!models.isEmpty() && !models.contains("*") && !models.contains("all-proxy-models")) {
+      if (!ModelAccess.allowsAll(models)) {
         return refusal(e, "is limited to the models " + models);
       }
       for (String limit : LIMITS) {
